@@ -1,0 +1,91 @@
+"""The ``percept`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .config import ReadOptions
+from .errors import PerceptError
+from .ocr import available_engines
+
+# Documents with at least this many pages report progress on stderr.
+PROGRESS_FROM = 5
+
+
+def _progress(done: int, total: int) -> None:
+    if total < PROGRESS_FROM:
+        return
+    end = "\n" if done == total or not sys.stderr.isatty() else ""
+    print(f"\rpercept: page {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def _cmd_read(args: argparse.Namespace) -> int:
+    from .pipeline import read_document
+    from .serializers.docintel_2024_11_30 import analyze_result
+
+    overrides = {
+        k: v
+        for k, v in {
+            "ocr_engine": args.engine,
+            "ocr_languages": args.languages,
+            "render_dpi": args.dpi,
+            "workers": args.workers,
+        }.items()
+        if v is not None
+    }
+    options = ReadOptions(**overrides)
+    doc = read_document(args.file, pages=args.pages, options=options, progress=_progress)
+    if args.format == "text":
+        sys.stdout.write(doc.content + "\n")
+    else:
+        json.dump(analyze_result(doc), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="percept", description="Self-hosted document intelligence that speaks Azure's APIs."
+    )
+    parser.add_argument("--version", action="version", version=f"percept {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    read = sub.add_parser(
+        "read",
+        help="read text with positions from a PDF or image",
+        description="Print the Document Intelligence 2024-11-30 prebuilt-read analyzeResult (or plain text).",
+    )
+    read.add_argument("file", help="PDF, JPEG, PNG, BMP, TIFF or HEIF file")
+    read.add_argument("--pages", help="pages to read, e.g. 1-3,5")
+    read.add_argument("--engine", choices=available_engines(), help="OCR engine (default: tesseract)")
+    read.add_argument("--languages", help="Tesseract language packs, e.g. eng+deu")
+    read.add_argument("--dpi", type=int, help="render resolution for PDF pages that need OCR")
+    read.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    read.add_argument("--format", choices=["json", "text"], default="json")
+    read.set_defaults(func=_cmd_read)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PerceptError as exc:
+        print(f"percept: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"percept: file not found: {exc.filename}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into head
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Page orientation and skew: estimate them, straighten the image for OCR, map results back.
+
+Angles follow Azure: degrees in (-180, 180], clockwise positive, the rotation of the text on the page as
+submitted. The OCR engine sees an upright, deskewed image; every polygon it returns is mapped back through the
+inverse of the transform, so coordinates stay in the frame of the page as submitted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .model import Polygon
+
+MAX_SKEW = 15.0  # degrees searched either side of upright
+MIN_SKEW = 0.3  # below this, straightening costs more than it gains
+_ANALYSIS_SIDE = 1400  # long side of the downscaled image used for estimates
+_MAX_POINTS = 40000
+
+
+@dataclass(slots=True)
+class Straightened:
+    """An image ready for OCR and the 3x3 affine that maps the original image to it."""
+
+    image: np.ndarray
+    matrix: np.ndarray
+
+    def to_original(self, polygon: Polygon) -> Polygon:
+        inv = np.linalg.inv(self.matrix)
+        pts = np.asarray(polygon, dtype=np.float64).reshape(4, 2)
+        mapped = pts @ inv[:2, :2].T + inv[:2, 2]
+        return tuple(float(v) for v in mapped.reshape(-1))  # type: ignore[return-value]
+
+
+def normalize_angle(angle: float) -> float:
+    """Map any angle to (-180, 180]."""
+    a = math.fmod(angle, 360.0)
+    if a <= -180.0:
+        a += 360.0
+    elif a > 180.0:
+        a -= 360.0
+    return a
+
+
+def _ink_points(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """Coordinates of dark pixels on a downscaled copy, centred, and the scale used."""
+    h, w = gray.shape[:2]
+    scale = min(1.0, _ANALYSIS_SIDE / max(h, w))
+    small = cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ys, xs = np.nonzero(ink)
+    if len(xs) > _MAX_POINTS:
+        pick = np.random.default_rng(0).choice(len(xs), _MAX_POINTS, replace=False)
+        xs, ys = xs[pick], ys[pick]
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    if len(pts):
+        pts -= pts.mean(axis=0)
+    return pts, scale
+
+
+def _sharpness(values: np.ndarray, bin_size: float = 1.0) -> float:
+    """How peaked a projection profile is: high when text lines are level with the axis."""
+    if len(values) == 0:
+        return 0.0
+    lo, hi = values.min(), values.max()
+    bins = max(1, int((hi - lo) / bin_size) + 1)
+    hist, _ = np.histogram(values, bins=bins, range=(lo, hi + bin_size))
+    return float(np.sum(hist.astype(np.float64) ** 2)) / len(values)
+
+
+def _profile_score(pts: np.ndarray, angle: float) -> float:
+    a = math.radians(angle)
+    y = -math.sin(a) * pts[:, 0] + math.cos(a) * pts[:, 1]
+    return _sharpness(y)
+
+
+def estimate_skew(gray: np.ndarray) -> float:
+    """Clockwise skew of the text lines in degrees, 0 when none is found with confidence."""
+    pts, _ = _ink_points(gray)
+    if len(pts) < 200:
+        return 0.0
+    coarse = np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.5)
+    scores = [_profile_score(pts, a) for a in coarse]
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    fine_scores = [_profile_score(pts, a) for a in fine]
+    best = float(fine[int(np.argmax(fine_scores))])
+    # Demand a real gain over upright, or noise would tilt clean pages.
+    if max(fine_scores) < 1.02 * _profile_score(pts, 0.0) or abs(best) < MIN_SKEW:
+        return 0.0
+    return round(best, 2)
+
+
+def looks_sideways(gray: np.ndarray) -> bool:
+    """True when text lines run vertically (page turned 90 or 270 degrees).
+
+    Rows of a horizontal text page alternate between ink and white (line spacing); columns do not.
+    """
+    pts, _ = _ink_points(gray)
+    if len(pts) < 200:
+        return False
+    rows = _sharpness(pts[:, 1], 2.0)
+    cols = _sharpness(pts[:, 0], 2.0)
+    return cols > 1.25 * rows
+
+
+def _rot90_matrix(k: int, width: int, height: int) -> np.ndarray:
+    """Affine of ``np.rot90(img, k)`` (counter-clockwise quarter turns) on pixel coordinates."""
+    k %= 4
+    if k == 0:
+        return np.eye(3)
+    if k == 1:
+        return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, float(width)], [0.0, 0.0, 1.0]])
+    if k == 2:
+        return np.array([[-1.0, 0.0, float(width)], [0.0, -1.0, float(height)], [0.0, 0.0, 1.0]])
+    return np.array([[0.0, -1.0, float(height)], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def quarter_turn(gray: np.ndarray, rotation: int) -> Straightened:
+    """Undo a clockwise text rotation of 0/90/180/270 degrees exactly (no interpolation)."""
+    k = (rotation // 90) % 4
+    h, w = gray.shape[:2]
+    return Straightened(np.ascontiguousarray(np.rot90(gray, k)), _rot90_matrix(k, w, h))
+
+
+def straighten(gray: np.ndarray, rotation: int, skew: float) -> Straightened:
+    """Undo a clockwise quarter-turn ``rotation`` then a clockwise ``skew`` (degrees); the canvas grows to fit."""
+    base = quarter_turn(gray, rotation)
+    if abs(skew) < MIN_SKEW:
+        return base
+    img = base.image
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), skew, 1.0)  # positive = counter-clockwise
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
+    m[0, 2] += nw / 2.0 - w / 2.0
+    m[1, 2] += nh / 2.0 - h / 2.0
+    out = cv2.warpAffine(
+        img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255
+    )
+    full = np.vstack([m, [0.0, 0.0, 1.0]]) @ base.matrix
+    return Straightened(out, full)

@@ -1,0 +1,1 @@
+"""One thin serializer per API family and version over :class:`percept.model.Document`."""

@@ -1,0 +1,69 @@
+"""Document Intelligence 2024-11-30 ``analyzeResult`` for prebuilt-read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Document, Page
+from .offsets import OffsetMap, StringIndexType
+
+API_VERSION = "2024-11-30"
+
+
+def _poly(polygon: tuple[float, ...]) -> list[float]:
+    return [round(v, 4) for v in polygon]
+
+
+def _page(page: Page, om: OffsetMap) -> dict[str, Any]:
+    return {
+        "pageNumber": page.page_number,
+        "angle": page.angle,
+        "width": page.width,
+        "height": page.height,
+        "unit": page.unit,
+        "words": [
+            {
+                "content": w.content,
+                "polygon": _poly(w.polygon),
+                "confidence": round(w.confidence, 3),
+                "span": om.span(w.span),
+            }
+            for w in page.words
+        ],
+        "lines": [
+            {"content": ln.content, "polygon": _poly(ln.polygon), "spans": [om.span(ln.span)]}
+            for ln in page.lines
+        ],
+        "spans": [om.span(page.span)],
+    }
+
+
+def analyze_result(
+    doc: Document,
+    *,
+    model_id: str = "prebuilt-read",
+    string_index_type: StringIndexType = "textElements",
+) -> dict[str, Any]:
+    om = OffsetMap(doc.content, string_index_type)
+    return {
+        "apiVersion": API_VERSION,
+        "modelId": model_id,
+        "stringIndexType": string_index_type,
+        "content": doc.content,
+        "pages": [_page(p, om) for p in doc.pages],
+        "paragraphs": [
+            {
+                "spans": [om.span(g.span)],
+                "boundingRegions": [{"pageNumber": g.page_number, "polygon": _poly(g.polygon)}],
+                "content": g.content,
+                **({"role": g.role} if g.role else {}),
+            }
+            for g in doc.paragraphs
+        ],
+        "styles": [],
+        "languages": [
+            {"locale": lang.locale, "spans": [om.span(s) for s in lang.spans], "confidence": lang.confidence}
+            for lang in doc.languages
+        ],
+        "contentFormat": "text",
+    }

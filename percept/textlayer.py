@@ -1,0 +1,172 @@
+"""Words and lines straight from a PDF page's text layer (pypdfium2), with no OCR.
+
+A page's text layer is used only when it is good: present, non-empty and mostly made of characters with a real
+Unicode mapping. Scans (no text), and fonts without a ToUnicode map (private-use or unmapped glyphs) return None
+so the page is OCR'd instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from .model import Line, Word, bounding_polygon
+
+POINTS_PER_INCH = 72.0
+# Share of suspicious characters above which a text layer is considered garbage.
+MAX_BAD_CHAR_RATIO = 0.1
+# Characters sampled for the unicode-map check (it costs one call each).
+QUALITY_SAMPLE = 4000
+# A gap wider than this many line heights splits one pdfium line into two (columns, table cells).
+COLUMN_GAP = 1.5
+
+_WORD = re.compile(r"\S+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(slots=True)
+class PageGeometry:
+    """Displayed size of a PDF page in inches and the map from PDF user space to it."""
+
+    width: float
+    height: float
+    to_page: Callable[[float, float], tuple[float, float]]
+
+
+def page_geometry(page: pdfium.PdfPage) -> PageGeometry:
+    """Account for the crop box origin and /Rotate, so coordinates are in the page as displayed."""
+    left, bottom, right, top = page.get_cropbox()
+    w, h = right - left, top - bottom
+    rotation = page.get_rotation() % 360
+    k = 1.0 / POINTS_PER_INCH
+
+    if rotation == 90:
+        def to_page(x: float, y: float) -> tuple[float, float]:
+            return (y - bottom) * k, (x - left) * k
+        size = (h, w)
+    elif rotation == 180:
+        def to_page(x: float, y: float) -> tuple[float, float]:
+            return (w - (x - left)) * k, (y - bottom) * k
+        size = (w, h)
+    elif rotation == 270:
+        def to_page(x: float, y: float) -> tuple[float, float]:
+            return (h - (y - bottom)) * k, (w - (x - left)) * k
+        size = (h, w)
+    else:
+        def to_page(x: float, y: float) -> tuple[float, float]:
+            return (x - left) * k, (h - (y - bottom)) * k
+        size = (w, h)
+    return PageGeometry(size[0] * k, size[1] * k, to_page)
+
+
+def _is_suspicious(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        cp == 0xFFFD
+        or 0xE000 <= cp <= 0xF8FF  # private use: glyph ids leaking through fonts without ToUnicode
+        or (cp < 0x20 and ch not in "\r\n\t")
+        or cp in (0xFFFE, 0xFFFF)
+    )
+
+
+def _text_is_good(textpage: pdfium.PdfTextPage, text: str) -> bool:
+    visible = [i for i, ch in enumerate(text) if not ch.isspace()]
+    if not visible:
+        return False
+    bad = sum(1 for i in visible if _is_suspicious(text[i]))
+    sample = visible[:QUALITY_SAMPLE]
+    bad_map = sum(1 for i in sample if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1)
+    bad_ratio = max(bad / len(visible), bad_map / len(sample))
+    return bad_ratio <= MAX_BAD_CHAR_RATIO
+
+
+def _page_text(textpage: pdfium.PdfTextPage, n_chars: int) -> str:
+    """The page text with one string character per pdfium char index, so indices are shared."""
+    text = textpage.get_text_range(0, n_chars)
+    if len(text) == n_chars:
+        return text
+    # Rare: pdfium inserted or dropped characters; rebuild char by char (surrogates become U+FFFD).
+    chars = []
+    for i in range(n_chars):
+        cp = pdfium_c.FPDFText_GetUnicode(textpage, i)
+        chars.append(chr(cp) if 0 < cp < 0xD800 or 0xDFFF < cp < 0x110000 else "\ufffd")
+    return "".join(chars)
+
+
+def _word_box(
+    textpage: pdfium.PdfTextPage, start: int, length: int
+) -> tuple[float, float, float, float] | None:
+    n = pdfium_c.FPDFText_CountRects(textpage, start, length)
+    if n <= 0:
+        return None
+    x0 = y0 = float("inf")
+    x1 = y1 = float("-inf")
+    for i in range(n):
+        left, bottom, right, top = textpage.get_rect(i)
+        x0, y0 = min(x0, left), min(y0, bottom)
+        x1, y1 = max(x1, right), max(y1, top)
+    return x0, y0, x1, y1
+
+
+def extract_lines(page: pdfium.PdfPage, geometry: PageGeometry | None = None) -> list[Line] | None:
+    """The page's lines of words from its text layer, or None when the layer is absent or garbage."""
+    geometry = geometry or page_geometry(page)
+    textpage = page.get_textpage()
+    try:
+        n_chars = textpage.count_chars()
+        if n_chars <= 0:
+            return None
+        text = _page_text(textpage, n_chars)
+        if not _text_is_good(textpage, text):
+            return None
+        lines: list[Line] = []
+        pos = 0
+        for segment in _LINE_BREAK.split(text):
+            words = []
+            for m in _WORD.finditer(segment):
+                box = _word_box(textpage, pos + m.start(), m.end() - m.start())
+                if box is None:
+                    continue
+                words.append(_make_word(m.group(), box, geometry))
+            if words:
+                lines.extend(_split_at_gaps(words))
+            pos += len(segment) + _break_len(text, pos + len(segment))
+        return lines
+    finally:
+        textpage.close()
+
+
+def _break_len(text: str, at: int) -> int:
+    if text.startswith("\r\n", at):
+        return 2
+    return 1 if at < len(text) else 0
+
+
+def _make_word(content: str, box: tuple[float, float, float, float], geometry: PageGeometry) -> Word:
+    x0, y0, x1, y1 = box
+    corners = [geometry.to_page(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
+    xs = [c[0] for c in corners]
+    ys = [c[1] for c in corners]
+    left, right, top, bot = min(xs), max(xs), min(ys), max(ys)
+    return Word(content, (left, top, right, top, right, bot, left, bot), 1.0)
+
+
+def _split_at_gaps(words: list[Word]) -> list[Line]:
+    """Split a pdfium line where the horizontal gap between words is wider than a column gap."""
+    heights = sorted(w.polygon[5] - w.polygon[1] for w in words)
+    limit = COLUMN_GAP * max(heights[len(heights) // 2], 1e-6)
+    groups: list[list[Word]] = [[words[0]]]
+    for prev, word in zip(words, words[1:], strict=False):
+        gap = word.polygon[0] - prev.polygon[2]
+        vertical_jump = abs(word.polygon[1] - prev.polygon[1]) > limit
+        if gap > limit or gap < -limit or vertical_jump:
+            groups.append([word])
+        else:
+            groups[-1].append(word)
+    return [
+        Line(" ".join(w.content for w in g), bounding_polygon([w.polygon for w in g]), g) for g in groups
+    ]

@@ -1,0 +1,153 @@
+"""Page work that runs in worker processes: text layer, rendering, orientation, OCR.
+
+Tasks are small picklable values (the document's path and page indices); each worker reopens the document, so
+pages travel between processes as results only, never as pixels.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pypdfium2 as pdfium
+
+from . import geometry
+from .config import Limits, ReadOptions
+from .model import Line, Page, Word
+from .ocr import OcrResult, get_engine
+from .source import DocumentRef, image_size, load_image_page
+from .textlayer import extract_lines, page_geometry
+
+# A first reading this confident is taken without trying other orientations.
+CONFIDENT = 0.80
+# Below this, the other pair of quarter turns is tried too.
+DOUBTFUL = 0.60
+
+
+@dataclass(frozen=True, slots=True)
+class PageTask:
+    ref: DocumentRef
+    indices: tuple[int, ...]
+    options: ReadOptions
+    limits: Limits
+    text_layer_only: bool = False  # True: return None for pages that need OCR instead of OCR'ing them
+
+
+def init_worker() -> None:
+    """Worker set-up: one thread per process, the pool provides the parallelism."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def run_task(task: PageTask) -> list[Page | None]:
+    if task.ref.is_pdf:
+        return _pdf_pages(task)
+    return [_image_page(task, i) for i in task.indices]
+
+
+def _pdf_pages(task: PageTask) -> list[Page | None]:
+    pdf = pdfium.PdfDocument(task.ref.path)
+    try:
+        out: list[Page | None] = []
+        for index in task.indices:
+            page = pdf[index]
+            try:
+                out.append(_pdf_page(task, index, page))
+            finally:
+                page.close()
+        return out
+    finally:
+        pdf.close()
+
+
+def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage) -> Page | None:
+    geo = page_geometry(page)
+    result = Page(page_number=index + 1, width=round(geo.width, 4), height=round(geo.height, 4), unit="inch")
+    if task.options.text_layer:
+        lines = extract_lines(page, geo)
+        if lines:
+            result.lines, result.source, result.engine = lines, "text-layer", "pdfium"
+            return result
+    if _is_blank(page):
+        result.source = "empty"
+        return result
+    if task.text_layer_only:
+        return None
+    dpi = task.options.render_dpi
+    bitmap = page.render(scale=dpi / 72.0, grayscale=True)
+    gray = np.array(bitmap.to_numpy()).reshape(bitmap.height, bitmap.width)
+    bitmap.close()
+    ocr, angle = read_image(gray, task.options, dpi=dpi)
+    result.lines = [_scale_line(line, 1.0 / dpi) for line in ocr.lines]
+    result.blocks, result.angle = ocr.blocks, angle
+    result.source, result.engine = "ocr", task.options.ocr_engine
+    return result
+
+
+def _is_blank(page: pdfium.PdfPage) -> bool:
+    return pdfium.raw.FPDFPage_CountObjects(page) == 0
+
+
+def _image_page(task: PageTask, index: int) -> Page:
+    width, height = image_size(task.ref, index, task.limits)
+    gray = load_image_page(task.ref, index, task.limits)
+    ocr, angle = read_image(gray, task.options)
+    return Page(
+        page_number=index + 1,
+        width=width,
+        height=height,
+        unit="pixel",
+        angle=angle,
+        lines=ocr.lines,
+        blocks=ocr.blocks,
+        source="ocr",
+        engine=task.options.ocr_engine,
+    )
+
+
+def read_image(gray: np.ndarray, options: ReadOptions, dpi: int | None = None) -> tuple[OcrResult, float]:
+    """OCR an image in whatever orientation it was scanned; polygons come back in the image's own frame.
+
+    The upright reading is tried first (or the sideways one when the ink says so); other quarter turns are
+    tried only when the first reading is doubtful, and the most confident reading wins.
+    """
+    engine = get_engine(options.ocr_engine)
+    base = 90 if options.detect_orientation and geometry.looks_sideways(gray) else 0
+    turns = [base, base + 180, base + 90, base + 270] if options.detect_orientation else [0]
+    best: tuple[float, OcrResult, float] | None = None
+    skew = 0.0
+    for attempt, rotation in enumerate(turns):
+        if attempt == 2 and best is not None and best[1].mean_confidence() >= DOUBTFUL:
+            break
+        if attempt in (0, 2) and options.deskew:
+            skew = geometry.estimate_skew(geometry.quarter_turn(gray, rotation).image)
+        view = geometry.straighten(gray, rotation, skew)
+        result = engine.recognize(view.image, languages=options.ocr_languages, dpi=dpi)
+        result = OcrResult([_map_line(line, view) for line in result.lines], result.blocks)
+        candidate = (result.score(), result, geometry.normalize_angle(rotation + skew))
+        if best is None or candidate[0] > best[0]:
+            best = candidate
+        if result.word_count() == 0 or result.mean_confidence() >= CONFIDENT:
+            break
+    assert best is not None
+    return best[1], round(best[2], 2)
+
+
+def _map_line(line: Line, view: geometry.Straightened) -> Line:
+    if np.allclose(view.matrix, np.eye(3)):
+        return line
+    words = [replace(w, polygon=view.to_original(w.polygon)) for w in line.words]
+    return Line(line.content, view.to_original(line.polygon), words)
+
+
+def _scale(polygon: tuple[float, ...], k: float) -> tuple[float, ...]:
+    return tuple(round(v * k, 4) for v in polygon)
+
+
+def _scale_line(line: Line, k: float) -> Line:
+    words = [Word(w.content, _scale(w.polygon, k), w.confidence) for w in line.words]  # type: ignore[arg-type]
+    return Line(line.content, _scale(line.polygon, k), words)  # type: ignore[arg-type]
