@@ -8,13 +8,12 @@ so the page is OCR'd instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from .model import Line, Word, bounding_polygon
+from .model import Line, Polygon, Word, bounding_polygon
 
 POINTS_PER_INCH = 72.0
 # Share of suspicious characters above which a text layer is considered garbage.
@@ -30,37 +29,47 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass(slots=True)
 class PageGeometry:
-    """Displayed size of a PDF page in inches and the map from PDF user space to it."""
+    """A PDF page's displayed size in inches, its /Rotate, and the maps between its frames.
+
+    Lines are built in the *upright* frame (the unrotated page, top-left origin, inches), where text runs left
+    to right; :meth:`to_display` then turns each polygon into the page as displayed, keeping the corner order,
+    so a word on a page with /Rotate 90 starts at its own top-left corner as Azure's polygons do.
+    """
 
     width: float
     height: float
-    to_page: Callable[[float, float], tuple[float, float]]
+    rotation: int
+    left: float
+    bottom: float
+    upright_width: float
+    upright_height: float
+
+    def to_upright(self, x: float, y: float) -> tuple[float, float]:
+        k = 1.0 / POINTS_PER_INCH
+        return (x - self.left) * k, self.upright_height - (y - self.bottom) * k
+
+    def to_display(self, polygon: Polygon) -> Polygon:
+        w, h, r = self.upright_width, self.upright_height, self.rotation
+        if r == 0:
+            return polygon
+        out = []
+        for x, y in zip(polygon[0::2], polygon[1::2], strict=True):
+            if r == 90:
+                x, y = h - y, x
+            elif r == 180:
+                x, y = w - x, h - y
+            else:
+                x, y = y, w - x
+            out += (x, y)
+        return tuple(out)  # type: ignore[return-value]
 
 
 def page_geometry(page: pdfium.PdfPage) -> PageGeometry:
-    """Account for the crop box origin and /Rotate, so coordinates are in the page as displayed."""
     left, bottom, right, top = page.get_cropbox()
-    w, h = right - left, top - bottom
+    w, h = (right - left) / POINTS_PER_INCH, (top - bottom) / POINTS_PER_INCH
     rotation = page.get_rotation() % 360
-    k = 1.0 / POINTS_PER_INCH
-
-    if rotation == 90:
-        def to_page(x: float, y: float) -> tuple[float, float]:
-            return (y - bottom) * k, (x - left) * k
-        size = (h, w)
-    elif rotation == 180:
-        def to_page(x: float, y: float) -> tuple[float, float]:
-            return (w - (x - left)) * k, (y - bottom) * k
-        size = (w, h)
-    elif rotation == 270:
-        def to_page(x: float, y: float) -> tuple[float, float]:
-            return (h - (y - bottom)) * k, (w - (x - left)) * k
-        size = (h, w)
-    else:
-        def to_page(x: float, y: float) -> tuple[float, float]:
-            return (x - left) * k, (h - (y - bottom)) * k
-        size = (w, h)
-    return PageGeometry(size[0] * k, size[1] * k, to_page)
+    dw, dh = (h, w) if rotation in (90, 270) else (w, h)
+    return PageGeometry(dw, dh, rotation, left, bottom, w, h)
 
 
 def _is_suspicious(ch: str) -> bool:
@@ -135,6 +144,9 @@ def extract_lines(page: pdfium.PdfPage, geometry: PageGeometry | None = None) ->
             if words:
                 lines.extend(_split_at_gaps(words))
             pos += len(segment) + _break_len(text, pos + len(segment))
+        if geometry.rotation:
+            # pdfium orders the text of a rotated page as displayed; restore upright reading order first.
+            lines = [_to_display(line, geometry) for line in sort_rows(lines)]
         return lines
     finally:
         textpage.close()
@@ -148,11 +160,14 @@ def _break_len(text: str, at: int) -> int:
 
 def _make_word(content: str, box: tuple[float, float, float, float], geometry: PageGeometry) -> Word:
     x0, y0, x1, y1 = box
-    corners = [geometry.to_page(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
-    xs = [c[0] for c in corners]
-    ys = [c[1] for c in corners]
-    left, right, top, bot = min(xs), max(xs), min(ys), max(ys)
+    left, bot = geometry.to_upright(x0, y0)
+    right, top = geometry.to_upright(x1, y1)
     return Word(content, (left, top, right, top, right, bot, left, bot), 1.0)
+
+
+def _to_display(line: Line, geometry: PageGeometry) -> Line:
+    words = [Word(w.content, geometry.to_display(w.polygon), w.confidence) for w in line.words]
+    return Line(line.content, geometry.to_display(line.polygon), words)
 
 
 def _split_at_gaps(words: list[Word]) -> list[Line]:
@@ -170,3 +185,18 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
     return [
         Line(" ".join(w.content for w in g), bounding_polygon([w.polygon for w in g]), g) for g in groups
     ]
+
+
+def sort_rows(lines: list[Line]) -> list[Line]:
+    """Top-to-bottom rows, left-to-right within a row (lines that overlap vertically by half share a row)."""
+    rows: list[list[Line]] = []
+    for line in sorted(lines, key=lambda ln: ln.polygon[1]):
+        top, bot = line.polygon[1], line.polygon[5]
+        if rows:
+            last = rows[-1][0].polygon
+            overlap = min(bot, last[5]) - max(top, last[1])
+            if overlap > 0.5 * min(bot - top, last[5] - last[1]):
+                rows[-1].append(line)
+                continue
+        rows.append([line])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.polygon[0])]

@@ -71,6 +71,7 @@ def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage) -> Page | None:
         lines = extract_lines(page, geo)
         if lines:
             result.lines, result.source, result.engine = lines, "text-layer", "pdfium"
+            result.angle = geometry.normalize_angle(geo.rotation)
             return result
     if _is_blank(page):
         result.source = "empty"

@@ -13,8 +13,9 @@ from ..errors import EngineUnavailable
 from ..model import Line, Polygon, Word, bounding_polygon
 from .base import OcrResult
 
-# A gap between characters wider than this share of the line height separates two words.
-WORD_GAP = 0.3
+# A gap wider than this share of the line height separates two words. CTC character boxes are coarse
+# (gaps inside a word reach 0.4 line heights here), so only clearly wider gaps split run-together words.
+WORD_GAP = 0.6
 
 
 class RapidOcrEngine:
@@ -32,7 +33,9 @@ class RapidOcrEngine:
 
     def recognize(self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None) -> OcrResult:
         bgr = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2))
-        result, _ = self._ocr(bgr, return_word_box=True)
+        # The pipeline straightens pages itself; PP-OCR's per-line 0/180 classifier was seen flipping upright
+        # lines of clean print into garbage, so it stays off.
+        result, _ = self._ocr(bgr, use_cls=False, return_word_box=True)
         lines: list[Line] = []
         for item in result or []:
             box, text, score = item[0], item[1], float(item[2])

@@ -1,0 +1,38 @@
+"""Shared fixtures: documents generated once per session, and the shared data folder when present."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import builders  # noqa: E402
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TRUTH = "\n".join(builders.PARAGRAPH)
+
+
+@pytest.fixture(scope="session")
+def truth() -> str:
+    return TRUTH
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def digital_pdf() -> bytes:
+    return builders.text_pdf([builders.PARAGRAPH, builders.PARAGRAPH[::-1]])
+
+
+@pytest.fixture(scope="session")
+def clean_scan() -> "builders.np.ndarray":
+    """The paragraph rendered at 200 dpi in Times: a clean scan with known text."""
+    return builders.render(builders.text_pdf([builders.PARAGRAPH], font="Times-Roman"), dpi=200)
