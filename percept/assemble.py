@@ -99,6 +99,4 @@ def assemble(pages: list[Page], *, mime_type: str, page_count: int) -> Document:
     content = "".join(parts)
     if content.endswith("\n"):
         content = content[:-1]
-    return Document(
-        pages=pages, content=content, paragraphs=paragraphs, mime_type=mime_type, page_count=page_count
-    )
+    return Document(pages=pages, content=content, paragraphs=paragraphs, mime_type=mime_type, page_count=page_count)

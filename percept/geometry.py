@@ -135,11 +135,9 @@ def straighten(gray: np.ndarray, rotation: int, skew: float) -> Straightened:
     h, w = img.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), skew, 1.0)  # positive = counter-clockwise
     cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    nw, nh = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
+    nw, nh = math.ceil(h * sin + w * cos), math.ceil(h * cos + w * sin)
     m[0, 2] += nw / 2.0 - w / 2.0
     m[1, 2] += nh / 2.0 - h / 2.0
-    out = cv2.warpAffine(
-        img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255
-    )
+    out = cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
     full = np.vstack([m, [0.0, 0.0, 1.0]]) @ base.matrix
     return Straightened(out, full)

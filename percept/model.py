@@ -140,9 +140,7 @@ class Document:
             )
             for g in data["paragraphs"]
         ]
-        languages = [
-            Language(x["locale"], [span(s) for s in x["spans"]], x["confidence"]) for x in data["languages"]
-        ]
+        languages = [Language(x["locale"], [span(s) for s in x["spans"]], x["confidence"]) for x in data["languages"]]
         return cls(
             pages=pages,
             content=data["content"],

@@ -93,9 +93,7 @@ def _run_inline(
     return results
 
 
-def _initial_tasks(
-    ref: DocumentRef, indices: list[int], options: ReadOptions, limits: Limits
-) -> deque[PageTask]:
+def _initial_tasks(ref: DocumentRef, indices: list[int], options: ReadOptions, limits: Limits) -> deque[PageTask]:
     if ref.is_pdf and options.text_layer:
         chunks = [indices[i : i + TEXT_LAYER_CHUNK] for i in range(0, len(indices), TEXT_LAYER_CHUNK)]
         return deque(PageTask(ref, tuple(c), options, limits, text_layer_only=True) for c in chunks)

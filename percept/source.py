@@ -62,9 +62,7 @@ def open_document(path: str | os.PathLike[str], limits: Limits | None = None) ->
     if size == 0:
         raise InvalidContent("The document is empty (0 bytes).")
     if size > limits.max_document_bytes:
-        raise ContentTooLarge(
-            f"The document is {size} bytes; the limit is {limits.max_document_bytes} bytes."
-        )
+        raise ContentTooLarge(f"The document is {size} bytes; the limit is {limits.max_document_bytes} bytes.")
     with open(path, "rb") as fh:
         head = fh.read(1024)
     mime = sniff.sniff(head)
@@ -119,9 +117,7 @@ def _check_dims(width: int, height: int, limits: Limits, frame: int) -> None:
     lo, hi = limits.min_image_side, limits.max_image_side
     if not (lo <= width <= hi and lo <= height <= hi):
         where = f" (page {frame + 1})" if frame else ""
-        raise InvalidImageSize(
-            f"The image is {width}x{height} pixels{where}; each side must be between {lo} and {hi}."
-        )
+        raise InvalidImageSize(f"The image is {width}x{height} pixels{where}; each side must be between {lo} and {hi}.")
     if width * height > limits.max_image_pixels:
         raise InvalidImageSize(f"The image has more than {limits.max_image_pixels} pixels.")
 

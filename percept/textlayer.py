@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -106,9 +107,7 @@ def _page_text(textpage: pdfium.PdfTextPage, n_chars: int) -> str:
     return "".join(chars)
 
 
-def _word_box(
-    textpage: pdfium.PdfTextPage, start: int, length: int
-) -> tuple[float, float, float, float] | None:
+def _word_box(textpage: pdfium.PdfTextPage, start: int, length: int) -> tuple[float, float, float, float] | None:
     n = pdfium_c.FPDFText_CountRects(textpage, start, length)
     if n <= 0:
         return None
@@ -175,16 +174,14 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
     heights = sorted(w.polygon[5] - w.polygon[1] for w in words)
     limit = COLUMN_GAP * max(heights[len(heights) // 2], 1e-6)
     groups: list[list[Word]] = [[words[0]]]
-    for prev, word in zip(words, words[1:], strict=False):
+    for prev, word in pairwise(words):
         gap = word.polygon[0] - prev.polygon[2]
         vertical_jump = abs(word.polygon[1] - prev.polygon[1]) > limit
         if gap > limit or gap < -limit or vertical_jump:
             groups.append([word])
         else:
             groups[-1].append(word)
-    return [
-        Line(" ".join(w.content for w in g), bounding_polygon([w.polygon for w in g]), g) for g in groups
-    ]
+    return [Line(" ".join(w.content for w in g), bounding_polygon([w.polygon for w in g]), g) for g in groups]
 
 
 def sort_rows(lines: list[Line]) -> list[Line]:

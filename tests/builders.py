@@ -65,9 +65,7 @@ def render(pdf: bytes, index: int = 0, dpi: int = 200) -> np.ndarray:
     return np.array(bitmap.to_numpy()).reshape(bitmap.height, bitmap.width).copy()
 
 
-def scan(
-    gray: np.ndarray, *, skew: float = 0.0, turn: int = 0, noise: float = 0.0, blur: bool = False
-) -> np.ndarray:
+def scan(gray: np.ndarray, *, skew: float = 0.0, turn: int = 0, noise: float = 0.0, blur: bool = False) -> np.ndarray:
     """Degrade a clean page: rotate the text clockwise by ``skew`` degrees and ``turn`` quarter turns, add noise."""
     img = gray
     if skew:

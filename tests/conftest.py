@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import builders  # noqa: E402
+import builders
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TRUTH = "\n".join(builders.PARAGRAPH)
@@ -33,6 +33,6 @@ def digital_pdf() -> bytes:
 
 
 @pytest.fixture(scope="session")
-def clean_scan() -> "builders.np.ndarray":
+def clean_scan() -> builders.np.ndarray:
     """The paragraph rendered at 200 dpi in Times: a clean scan with known text."""
     return builders.render(builders.text_pdf([builders.PARAGRAPH], font="Times-Roman"), dpi=200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from itertools import pairwise
 from pathlib import Path
 
 import builders
@@ -42,8 +43,8 @@ def test_skewed_turned_noisy_scans(skew: float, turn: int, noise: float, clean_s
     assert (page.width, page.height) == (img.shape[1], img.shape[0])
     for w in page.words:
         xs, ys = w.polygon[0::2], w.polygon[1::2]
-        assert -5 <= min(xs) and max(xs) <= page.width + 5
-        assert -5 <= min(ys) and max(ys) <= page.height + 5
+        assert min(xs) >= -5 and max(xs) <= page.width + 5
+        assert min(ys) >= -5 and max(ys) <= page.height + 5
 
 
 def _word(doc, text: str) -> tuple[float, ...]:
@@ -134,7 +135,7 @@ def test_rapidocr_engine_reads_and_keeps_words_apart(clean_scan, truth) -> None:
     assert "Invoice" in words and "Contoso" in words
     # word boxes are separate and ordered along the line
     first = doc.pages[0].lines[0].words
-    assert all(a.polygon[2] <= b.polygon[0] + 2 for a, b in zip(first, first[1:], strict=False))
+    assert all(a.polygon[2] <= b.polygon[0] + 2 for a, b in pairwise(first))
 
 
 def test_rapidocr_splits_run_together_words_by_geometry() -> None:

@@ -24,9 +24,7 @@ class OcrResult:
 
     def score(self) -> float:
         """Confidence-weighted count of word characters: compares readings of one image in several turns."""
-        return sum(
-            w.confidence * sum(ch.isalnum() for ch in w.content) for ln in self.lines for w in ln.words
-        )
+        return sum(w.confidence * sum(ch.isalnum() for ch in w.content) for ln in self.lines for w in ln.words)
 
     def mean_confidence(self) -> float:
         words = [w for ln in self.lines for w in ln.words if any(ch.isalnum() for ch in w.content)]
@@ -63,8 +61,6 @@ def get_engine(name: str) -> OcrEngine:
     """The engine called ``name``, built once per process (models load once per worker)."""
     if name not in _INSTANCES:
         if name not in _FACTORIES:
-            raise EngineUnavailable(
-                f"Unknown OCR engine '{name}'; available: {', '.join(available_engines())}."
-            )
+            raise EngineUnavailable(f"Unknown OCR engine '{name}'; available: {', '.join(available_engines())}.")
         _INSTANCES[name] = _FACTORIES[name]()
     return _INSTANCES[name]

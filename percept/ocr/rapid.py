@@ -25,9 +25,7 @@ class RapidOcrEngine:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError:  # pragma: no cover - depends on the install
-            raise EngineUnavailable(
-                "RapidOCR is not installed: pip install 'percept[rapidocr]'."
-            ) from None
+            raise EngineUnavailable("RapidOCR is not installed: pip install 'percept[rapidocr]'.") from None
         # One thread per engine: the pipeline runs one engine per core.
         self._ocr = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
 
@@ -43,7 +41,11 @@ class RapidOcrEngine:
             words = split_words(text, score, box, char_boxes)
             if words:
                 lines.append(
-                    Line(" ".join(w.content for w in words), bounding_polygon([w.polygon for w in words]), words)
+                    Line(
+                        " ".join(w.content for w in words),
+                        bounding_polygon([w.polygon for w in words]),
+                        words,
+                    )
                 )
         lines.sort(key=lambda ln: (round(ln.polygon[1] / 10), ln.polygon[0]))
         return OcrResult(lines)

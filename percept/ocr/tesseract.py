@@ -15,7 +15,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..errors import EngineUnavailable, ProcessingError
-from ..model import Line, Word, box_polygon, bounding_polygon
+from ..model import Line, Word, bounding_polygon, box_polygon
 from .base import OcrResult
 
 TIMEOUT_S = 300
@@ -75,7 +75,5 @@ def parse_tsv(tsv: str) -> OcrResult:
     blocks: OrderedDict[tuple[int, int], list[int]] = OrderedDict()
     for (block, par, _), words in lines_by_key.items():
         blocks.setdefault((block, par), []).append(len(lines))
-        lines.append(
-            Line(" ".join(w.content for w in words), bounding_polygon([w.polygon for w in words]), words)
-        )
+        lines.append(Line(" ".join(w.content for w in words), bounding_polygon([w.polygon for w in words]), words))
     return OcrResult(lines, list(blocks.values()))

@@ -31,8 +31,7 @@ def _page(page: Page, om: OffsetMap) -> dict[str, Any]:
             for w in page.words
         ],
         "lines": [
-            {"content": ln.content, "polygon": _poly(ln.polygon), "spans": [om.span(ln.span)]}
-            for ln in page.lines
+            {"content": ln.content, "polygon": _poly(ln.polygon), "spans": [om.span(ln.span)]} for ln in page.lines
         ],
         "spans": [om.span(page.span)],
     }

@@ -1,0 +1,59 @@
+"""The ``percept read`` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import builders
+
+
+def _percept(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "percept.cli", *args], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_read_prints_the_analyze_result(tmp_path: Path, digital_pdf: bytes, truth: str) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(digital_pdf)
+    proc = _percept("read", str(path), "--pages", "1")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["modelId"] == "prebuilt-read"
+    assert result["content"] == truth
+    assert [p["pageNumber"] for p in result["pages"]] == [1]
+
+
+def test_read_text_format_with_an_engine(tmp_path: Path, clean_scan, truth: str) -> None:
+    from percept.evaluation import cer
+
+    path = builders.save_image(clean_scan, tmp_path / "scan.png")
+    proc = _percept("read", str(path), "--format", "text", "--engine", "tesseract")
+    assert proc.returncode == 0, proc.stderr
+    assert cer(proc.stdout, truth) <= 0.01
+
+
+def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
+    path = tmp_path / "junk.pdf"
+    path.write_bytes(b"not a document at all")
+    proc = _percept("read", str(path))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "percept: UnsupportedMediaType: The document format is not supported: send a PDF, JPEG, PNG, BMP, "
+        "TIFF or HEIF file."
+    ]
+    missing = _percept("read", str(tmp_path / "nope.png"))
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_progress_goes_to_stderr_for_long_documents(tmp_path: Path) -> None:
+    path = tmp_path / "long.pdf"
+    path.write_bytes(builders.text_pdf([builders.PARAGRAPH] * 6))
+    proc = _percept("read", str(path), "--format", "text")
+    assert proc.returncode == 0
+    assert "page 6/6" in proc.stderr
+    assert proc.stdout.count("Invoice number 4711") == 6
