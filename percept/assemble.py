@@ -55,18 +55,11 @@ def assemble(pages: list[Page], *, mime_type: str, page_count: int) -> Document:
     parts: list[str] = []
     offset = 0
     paragraphs: list[Paragraph] = []
-
-    def write(text: str) -> None:
-        nonlocal offset
-        parts.append(text)
-        offset += len(text)
-
     for page in pages:
         page_start = offset
-        groups = _page_groups(page)
         ordered: list[Line] = []
         page_blocks: list[list[int]] = []
-        for group in groups:
+        for group in _page_groups(page):
             para_start = offset
             indices = []
             for li in group:
@@ -74,14 +67,18 @@ def assemble(pages: list[Page], *, mime_type: str, page_count: int) -> Document:
                 line_start = offset
                 for wi, word in enumerate(line.words):
                     if wi:
-                        write(" ")
-                    word.span = Span(offset, len(word.content))
-                    write(word.content)
+                        parts.append(" ")
+                        offset += 1
+                    n = len(word.content)
+                    word.span = Span(offset, n)
+                    parts.append(word.content)
+                    offset += n
                 line.content = " ".join(w.content for w in line.words)
                 line.span = Span(line_start, offset - line_start)
                 indices.append(len(ordered))
                 ordered.append(line)
-                write("\n")
+                parts.append("\n")
+                offset += 1
             page_blocks.append(indices)
             para_lines = [ordered[i] for i in indices]
             paragraphs.append(

@@ -15,6 +15,15 @@ def normalize(text: str) -> str:
 
 
 def levenshtein(a: str, b: str) -> int:
+    """Edit distance; rapidfuzz's C++ implementation when installed (whole pages), else plain Python."""
+    try:
+        from rapidfuzz.distance import Levenshtein
+    except ImportError:
+        return _levenshtein(a, b)
+    return int(Levenshtein.distance(a, b))
+
+
+def _levenshtein(a: str, b: str) -> int:
     if len(a) < len(b):
         a, b = b, a
     previous = list(range(len(b) + 1))

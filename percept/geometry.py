@@ -94,19 +94,6 @@ def estimate_skew(gray: np.ndarray) -> float:
     return round(best, 2)
 
 
-def looks_sideways(gray: np.ndarray) -> bool:
-    """True when text lines run vertically (page turned 90 or 270 degrees).
-
-    Rows of a horizontal text page alternate between ink and white (line spacing); columns do not.
-    """
-    pts, _ = _ink_points(gray)
-    if len(pts) < 200:
-        return False
-    rows = _sharpness(pts[:, 1], 2.0)
-    cols = _sharpness(pts[:, 0], 2.0)
-    return cols > 1.25 * rows
-
-
 def _rot90_matrix(k: int, width: int, height: int) -> np.ndarray:
     """Affine of ``np.rot90(img, k)`` (counter-clockwise quarter turns) on pixel coordinates."""
     k %= 4

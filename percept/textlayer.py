@@ -8,6 +8,7 @@ so the page is OCR'd instead.
 from __future__ import annotations
 
 import re
+from ctypes import byref, c_double
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -19,8 +20,8 @@ from .model import Line, Polygon, Word, bounding_polygon
 POINTS_PER_INCH = 72.0
 # Share of suspicious characters above which a text layer is considered garbage.
 MAX_BAD_CHAR_RATIO = 0.1
-# Characters sampled for the unicode-map check (it costs one call each).
-QUALITY_SAMPLE = 4000
+# Characters sampled for pdfium's unicode-map check (it costs one call each).
+QUALITY_SAMPLE = 256
 # A gap wider than this many line heights splits one pdfium line into two (columns, table cells).
 COLUMN_GAP = 1.5
 
@@ -73,25 +74,26 @@ def page_geometry(page: pdfium.PdfPage) -> PageGeometry:
     return PageGeometry(dw, dh, rotation, left, bottom, w, h)
 
 
-def _is_suspicious(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        cp == 0xFFFD
-        or 0xE000 <= cp <= 0xF8FF  # private use: glyph ids leaking through fonts without ToUnicode
-        or (cp < 0x20 and ch not in "\r\n\t")
-        or cp in (0xFFFE, 0xFFFF)
-    )
+# Code points a real text layer does not produce: replacement chars, private use (glyph ids leaking through
+# fonts without a ToUnicode map), controls other than line breaks and tabs, non-characters.
+_SUSPICIOUS = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_VISIBLE = re.compile(r"\S")
 
 
 def _text_is_good(textpage: pdfium.PdfTextPage, text: str) -> bool:
-    visible = [i for i, ch in enumerate(text) if not ch.isspace()]
+    visible = len(_VISIBLE.findall(text))
     if not visible:
         return False
-    bad = sum(1 for i in visible if _is_suspicious(text[i]))
-    sample = visible[:QUALITY_SAMPLE]
-    bad_map = sum(1 for i in sample if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1)
-    bad_ratio = max(bad / len(visible), bad_map / len(sample))
-    return bad_ratio <= MAX_BAD_CHAR_RATIO
+    if len(_SUSPICIOUS.findall(text)) > MAX_BAD_CHAR_RATIO * visible:
+        return False
+    # pdfium knows which glyphs had no Unicode mapping; ask for an evenly spread sample (one call each).
+    handle = textpage.raw
+    step = max(1, len(text) // QUALITY_SAMPLE)
+    sample = [i for i in range(0, len(text), step) if not text[i].isspace()]
+    if not sample:
+        return True
+    bad_map = sum(1 for i in sample if pdfium_c.FPDFText_HasUnicodeMapError(handle, i) == 1)
+    return bad_map <= MAX_BAD_CHAR_RATIO * len(sample)
 
 
 def _page_text(textpage: pdfium.PdfTextPage, n_chars: int) -> str:
@@ -107,17 +109,27 @@ def _page_text(textpage: pdfium.PdfTextPage, n_chars: int) -> str:
     return "".join(chars)
 
 
-def _word_box(textpage: pdfium.PdfTextPage, start: int, length: int) -> tuple[float, float, float, float] | None:
-    n = pdfium_c.FPDFText_CountRects(textpage, start, length)
-    if n <= 0:
-        return None
-    x0 = y0 = float("inf")
-    x1 = y1 = float("-inf")
-    for i in range(n):
-        left, bottom, right, top = textpage.get_rect(i)
-        x0, y0 = min(x0, left), min(y0, bottom)
-        x1, y1 = max(x1, right), max(y1, top)
-    return x0, y0, x1, y1
+class _Rects:
+    """Word boxes through pdfium's raw API with reused out-parameters: this is the hot loop of digital PDFs."""
+
+    def __init__(self, textpage: pdfium.PdfTextPage) -> None:
+        self.handle = textpage.raw
+        self.l, self.t, self.r, self.b = c_double(), c_double(), c_double(), c_double()
+        self.refs = (byref(self.l), byref(self.t), byref(self.r), byref(self.b))
+
+    def box(self, start: int, length: int) -> tuple[float, float, float, float] | None:
+        """Union of the rectangles of a character range, as (left, bottom, right, top) in PDF points."""
+        n = pdfium_c.FPDFText_CountRects(self.handle, start, length)
+        if n <= 0:
+            return None
+        get = pdfium_c.FPDFText_GetRect
+        get(self.handle, 0, *self.refs)
+        x0, y0, x1, y1 = self.l.value, self.b.value, self.r.value, self.t.value
+        for i in range(1, n):
+            get(self.handle, i, *self.refs)
+            x0, y0 = min(x0, self.l.value), min(y0, self.b.value)
+            x1, y1 = max(x1, self.r.value), max(y1, self.t.value)
+        return x0, y0, x1, y1
 
 
 def extract_lines(page: pdfium.PdfPage, geometry: PageGeometry | None = None) -> list[Line] | None:
@@ -131,12 +143,13 @@ def extract_lines(page: pdfium.PdfPage, geometry: PageGeometry | None = None) ->
         text = _page_text(textpage, n_chars)
         if not _text_is_good(textpage, text):
             return None
+        rects = _Rects(textpage)
         lines: list[Line] = []
         pos = 0
         for segment in _LINE_BREAK.split(text):
             words = []
             for m in _WORD.finditer(segment):
-                box = _word_box(textpage, pos + m.start(), m.end() - m.start())
+                box = rects.box(pos + m.start(), m.end() - m.start())
                 if box is None:
                     continue
                 words.append(_make_word(m.group(), box, geometry))
@@ -158,9 +171,11 @@ def _break_len(text: str, at: int) -> int:
 
 
 def _make_word(content: str, box: tuple[float, float, float, float], geometry: PageGeometry) -> Word:
-    x0, y0, x1, y1 = box
-    left, bot = geometry.to_upright(x0, y0)
-    right, top = geometry.to_upright(x1, y1)
+    """A word in the upright frame (inline arithmetic of :meth:`PageGeometry.to_upright`: this runs per word)."""
+    k = 1.0 / POINTS_PER_INCH
+    left, right = (box[0] - geometry.left) * k, (box[2] - geometry.left) * k
+    top = geometry.upright_height - (box[3] - geometry.bottom) * k
+    bot = geometry.upright_height - (box[1] - geometry.bottom) * k
     return Word(content, (left, top, right, top, right, bot, left, bot), 1.0)
 
 

@@ -110,32 +110,58 @@ def _image_page(task: PageTask, index: int) -> Page:
     )
 
 
+def _vertical_share(result: OcrResult) -> float:
+    """Share of multi-character lines that run vertically in the image the engine saw.
+
+    Tesseract reads sideways text blocks on its own; such a reading is in the wrong frame (its boxes do not turn
+    with the text), so it tells us the page is sideways rather than giving the answer.
+    """
+    lines = [ln for ln in result.lines if len(ln.content) >= 3]
+    if not lines:
+        return 0.0
+    tall = sum(1 for ln in lines if (ln.polygon[5] - ln.polygon[1]) > 1.5 * (ln.polygon[2] - ln.polygon[0]))
+    return tall / len(lines)
+
+
 def read_image(gray: np.ndarray, options: ReadOptions, dpi: int | None = None) -> tuple[OcrResult, float]:
     """OCR an image in whatever orientation it was scanned; polygons come back in the image's own frame.
 
-    The upright reading is tried first (or the sideways one when the ink says so); other quarter turns are
-    tried only when the first reading is doubtful, and the most confident reading wins.
+    Upright is read first and kept when it is confident and horizontal (one pass for ordinary pages). A
+    vertical reading means the page is sideways, so 90 and 270 are tried next; a doubtful horizontal one tries
+    180 first. The most confident horizontal reading wins.
     """
     engine = get_engine(options.ocr_engine)
-    base = 90 if options.detect_orientation and geometry.looks_sideways(gray) else 0
-    turns = [base, base + 180, base + 90, base + 270] if options.detect_orientation else [0]
-    best: tuple[float, OcrResult, float] | None = None
-    skew = 0.0
-    for attempt, rotation in enumerate(turns):
-        if attempt == 2 and best is not None and best[1].mean_confidence() >= DOUBTFUL:
-            break
-        if attempt in (0, 2) and options.deskew:
-            skew = geometry.estimate_skew(geometry.quarter_turn(gray, rotation).image)
-        view = geometry.straighten(gray, rotation, skew)
+    skews: dict[int, float] = {}  # per parity: 0/180 share a skew, 90/270 another
+    readings: list[tuple[bool, float, OcrResult, float]] = []
+    turns = [0]
+    tried: set[int] = set()
+    while turns:
+        rotation = turns.pop(0)
+        if rotation in tried:
+            continue
+        tried.add(rotation)
+        parity = rotation % 180
+        if parity not in skews:
+            skews[parity] = (
+                geometry.estimate_skew(geometry.quarter_turn(gray, rotation).image) if options.deskew else 0.0
+            )
+        view = geometry.straighten(gray, rotation, skews[parity])
         result = engine.recognize(view.image, languages=options.ocr_languages, dpi=dpi)
+        horizontal = _vertical_share(result) <= 0.5
         result = OcrResult([_map_line(line, view) for line in result.lines], result.blocks)
-        candidate = (result.score(), result, geometry.normalize_angle(rotation + skew))
-        if best is None or candidate[0] > best[0]:
-            best = candidate
-        if result.word_count() == 0 or result.mean_confidence() >= CONFIDENT:
+        readings.append((horizontal, result.score(), result, geometry.normalize_angle(rotation + skews[parity])))
+        confident = result.mean_confidence() >= CONFIDENT
+        if not options.detect_orientation or result.word_count() == 0 or (horizontal and confident):
             break
-    assert best is not None
-    return best[1], round(best[2], 2)
+        if not horizontal:
+            turns = [rotation + 90, rotation + 270, *turns]
+        elif not turns:
+            turns = [rotation + 180] if len(tried) == 1 else []
+            if len(tried) == 2 and max(r[2].mean_confidence() for r in readings) < DOUBTFUL:
+                turns = [rotation + 90, rotation + 270]
+        turns = [t % 360 for t in turns]
+    _, _, best, angle = max(readings, key=lambda r: (r[0], r[1]))
+    return best, round(angle, 2)
 
 
 def _map_line(line: Line, view: geometry.Straightened) -> Line:

@@ -77,3 +77,12 @@ def test_paragraphs_group_lines_and_keep_headings_apart() -> None:
         " ".join(builders.PARAGRAPH[:3]),
         " ".join(builders.PARAGRAPH[3:]),
     ]
+
+
+def test_metrics() -> None:
+    from percept.evaluation import _levenshtein, cer, levenshtein, word_f1
+
+    assert levenshtein("kitten", "sitting") == _levenshtein("kitten", "sitting") == 3
+    assert cer("The  “quick”\nfox", 'The "quick" fox') == 0.0
+    assert cer("abcd", "abce") == 0.25
+    assert word_f1("a b c", "a b d") == (2 / 3, 2 / 3, 2 / 3)

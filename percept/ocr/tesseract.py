@@ -2,7 +2,7 @@
 
 Measured here: Tesseract's OpenMP threads make a page *slower* on 2 cores (9.3 s vs 2.3 s with
 ``OMP_THREAD_LIMIT=1``), so every run is single-threaded and the pipeline spreads pages over processes. The image
-goes in on stdin as PGM (no encoding cost) and words come back as TSV with boxes and confidences.
+goes in on stdin as PNG and words come back as TSV with boxes and confidences.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from collections import OrderedDict
 
+import cv2
 import numpy as np
 
 from ..errors import EngineUnavailable, ProcessingError
@@ -21,9 +22,13 @@ from .base import OcrResult
 TIMEOUT_S = 300
 
 
-def _pgm(image: np.ndarray) -> bytes:
-    h, w = image.shape[:2]
-    return b"P5\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(image, dtype=np.uint8).tobytes()
+def _png(image: np.ndarray) -> bytes:
+    """Fast PNG: measured here, Tesseract reads a 300 dpi page ~0.2 s faster from PNG than from PGM or BMP,
+    and level-1 compression costs only ~0.05 s."""
+    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:  # pragma: no cover - OpenCV encodes any 8-bit array
+        raise ProcessingError("Could not encode the page for Tesseract.")
+    return buf.tobytes()
 
 
 class TesseractEngine:
@@ -45,7 +50,7 @@ class TesseractEngine:
         args.append("tsv")
         try:
             proc = subprocess.run(
-                args, input=_pgm(image), capture_output=True, env=self.env, timeout=TIMEOUT_S, check=False
+                args, input=_png(image), capture_output=True, env=self.env, timeout=TIMEOUT_S, check=False
             )
         except subprocess.TimeoutExpired:
             raise ProcessingError(f"Tesseract took longer than {TIMEOUT_S} s on one page.") from None
