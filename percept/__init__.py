@@ -8,16 +8,23 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING, Any
+
 from .config import Limits, ReadOptions
 from .errors import PerceptError
 from .model import Document, Line, Page, Paragraph, Span, Word
 
+if TYPE_CHECKING:
+    from .pipeline import read_document
 
-def read_document(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """Lazy alias of :func:`percept.pipeline.read_document` (keeps ``import percept`` light)."""
-    from .pipeline import read_document as _read
 
-    return _read(*args, **kwargs)
+def __getattr__(name: str) -> Any:
+    # The pipeline pulls in OpenCV and pdfium; load it on first use so `percept --version` stays instant.
+    if name == "read_document":
+        from .pipeline import read_document
+
+        return read_document
+    raise AttributeError(f"module 'percept' has no attribute {name!r}")
 
 
 __all__ = [

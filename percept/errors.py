@@ -73,8 +73,6 @@ class PageLimitExceeded(InvalidRequest):
 class EncryptedDocument(InvalidContent):
     """The PDF is password protected."""
 
-    code = "InvalidContent"
-
     def __init__(self, message: str = "The document is encrypted and no password was supplied.") -> None:
         super().__init__(message)
 

@@ -18,7 +18,7 @@ from .model import Polygon
 MAX_SKEW = 15.0  # degrees searched either side of upright
 MIN_SKEW = 0.3  # below this, straightening costs more than it gains
 _ANALYSIS_SIDE = 1400  # long side of the downscaled image used for estimates
-_MAX_POINTS = 40000
+_MAX_POINTS = 20000
 
 
 @dataclass(slots=True)
@@ -82,10 +82,10 @@ def estimate_skew(gray: np.ndarray) -> float:
     pts, _ = _ink_points(gray)
     if len(pts) < 200:
         return 0.0
-    coarse = np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.5)
+    coarse = np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 1.0)
     scores = [_profile_score(pts, a) for a in coarse]
     best = float(coarse[int(np.argmax(scores))])
-    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    fine = np.arange(best - 1.0, best + 1.0 + 1e-9, 0.1)
     fine_scores = [_profile_score(pts, a) for a in fine]
     best = float(fine[int(np.argmax(fine_scores))])
     # Demand a real gain over upright, or noise would tilt clean pages.

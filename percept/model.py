@@ -168,14 +168,5 @@ def bounding_polygon(polygons: list[Polygon]) -> Polygon:
     return (x0, y0, x1, y0, x1, y1, x0, y1)
 
 
-def line_polygon(words: list[Word]) -> Polygon:
-    """A line's polygon from its words: first word's left edge to last word's right edge.
-
-    Keeps the words' orientation, so a line on a rotated or skewed page stays a rotated quadrilateral.
-    """
-    first, last = words[0].polygon, words[-1].polygon
-    return (first[0], first[1], last[2], last[3], last[4], last[5], first[6], first[7])
-
-
 def box_polygon(x0: float, y0: float, x1: float, y1: float) -> Polygon:
     return (x0, y0, x1, y0, x1, y1, x0, y1)

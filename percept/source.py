@@ -37,9 +37,6 @@ try:  # HEIF/AVIF support is an optional extra.
 except ImportError:  # pragma: no cover - depends on the install
     pillow_heif = None
 
-_EXIF_ORIENTATION = 0x0112
-_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
-
 
 @dataclass(frozen=True, slots=True)
 class DocumentRef:
@@ -159,16 +156,3 @@ def to_gray(img: Image.Image) -> np.ndarray:
     if img.mode == "1":
         return np.asarray(img.convert("L"))
     return np.asarray(img.convert("L"))
-
-
-def image_size(ref: DocumentRef, index: int, limits: Limits | None = None) -> tuple[int, int]:
-    """Width and height of frame ``index`` as the page is shown (EXIF orientation applied)."""
-    limits = limits or default_limits()
-    with _pil_open(ref.path, limits) as img:
-        if index:
-            img.seek(index)
-            return img.width, img.height
-        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-        if orientation in _SWAPPING_ORIENTATIONS:
-            return img.height, img.width
-        return img.width, img.height

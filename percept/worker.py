@@ -16,7 +16,7 @@ from . import geometry
 from .config import Limits, ReadOptions
 from .model import Line, Page, Word
 from .ocr import OcrResult, get_engine
-from .source import DocumentRef, image_size, load_image_page
+from .source import DocumentRef, load_image_page
 from .textlayer import extract_lines, page_geometry
 
 # A first reading this confident is taken without trying other orientations.
@@ -94,13 +94,12 @@ def _is_blank(page: pdfium.PdfPage) -> bool:
 
 
 def _image_page(task: PageTask, index: int) -> Page:
-    width, height = image_size(task.ref, index, task.limits)
-    gray = load_image_page(task.ref, index, task.limits)
+    gray = load_image_page(task.ref, index, task.limits)  # already upright per EXIF: its shape is the page's
     ocr, angle = read_image(gray, task.options)
     return Page(
         page_number=index + 1,
-        width=width,
-        height=height,
+        width=gray.shape[1],
+        height=gray.shape[0],
         unit="pixel",
         angle=angle,
         lines=ocr.lines,

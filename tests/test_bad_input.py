@@ -56,13 +56,10 @@ def test_truncated_pdf_reads_what_survives_or_fails_cleanly(digital_pdf: bytes) 
 
 
 def test_truncated_image() -> None:
-    data = _png(800, 600)
-    jpeg = io.BytesIO()
-    Image.fromarray(np.random.default_rng(1).integers(0, 255, (600, 800), dtype=np.uint8)).save(jpeg, "PNG")
+    whole = _png(800, 600)
+    assert read_document(whole).pages[0].width == 800  # the whole image is fine
     with pytest.raises(InvalidImage):
-        read_document(jpeg.getvalue()[: len(jpeg.getvalue()) // 2])
-    assert data  # the untruncated image is fine
-    read_document(data)
+        read_document(whole[: len(whole) // 2])
 
 
 def test_encrypted_pdf() -> None:
