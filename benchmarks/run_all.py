@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import accuracy
+import server
 import speed
 from common import ROOT, machine
 
@@ -16,7 +17,7 @@ NOTES_MARKER = "<!-- notes: kept by run_all.py -->"
 
 
 def main() -> None:
-    sections = {"speed": speed.main(), "accuracy": accuracy.main()}
+    sections = {"speed": speed.main(), "server": server.main(), "accuracy": accuracy.main()}
     header = [
         "# Benchmarks",
         "",
@@ -30,7 +31,7 @@ def main() -> None:
     notes = ""
     if out.exists() and NOTES_MARKER in out.read_text():
         notes = out.read_text().split(NOTES_MARKER, 1)[1]
-    body = "\n".join(header) + "\n" + sections["speed"] + "\n" + sections["accuracy"]
+    body = "\n".join(header) + "\n" + "\n".join(sections.values())
     out.write_text(body + "\n" + NOTES_MARKER + notes)
     print(out.read_text())
 

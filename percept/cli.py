@@ -25,7 +25,7 @@ def _progress(done: int, total: int) -> None:
 
 def _cmd_read(args: argparse.Namespace) -> int:
     from .pipeline import read_document
-    from .serializers.docintel_2024_11_30 import analyze_result
+    from .serializers.analyze_v3 import analyze_result
 
     overrides = {
         k: v
@@ -44,6 +44,22 @@ def _cmd_read(args: argparse.Namespace) -> int:
     else:
         json.dump(analyze_result(doc), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from .config import ServerSettings
+    from .server.app import create_app
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir}.items() if v}
+    settings = ServerSettings(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    print(f"percept: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 
@@ -67,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     read.add_argument("--format", choices=["json", "text"], default="json")
     read.set_defaults(func=_cmd_read)
+
+    serve = sub.add_parser("serve", help="serve Azure's Computer Vision and Document Intelligence APIs")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1, PERCEPT_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 5000, PERCEPT_PORT)")
+    serve.add_argument("--data-dir", help="state and documents (PERCEPT_DATA_DIR)")
+    serve.set_defaults(func=_cmd_serve)
     return parser
 
 

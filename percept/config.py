@@ -43,3 +43,29 @@ class ReadOptions(BaseSettings):
 @lru_cache(maxsize=1)
 def default_limits() -> Limits:
     return Limits()
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "percept")
+
+
+class ServerSettings(BaseSettings):
+    """The server's configuration; every field is a ``PERCEPT_*`` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="PERCEPT_", env_file=".env", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(5000, description="Port to listen on.")
+    data_dir: str = Field(default_factory=_default_data_dir, description="State (SQLite) and documents.")
+    api_keys: str = Field("", description="Comma-separated accepted keys; empty: one is generated and stored.")
+    result_ttl_hours: float = Field(24.0, description="How long finished results are kept.")
+    retry_after: int = Field(1, description="Seconds a client is told to wait between polls.")
+    url_allow: str = Field(
+        "", description="Comma-separated hosts, IPs or CIDR ranges that URL sources may reach despite the SSRF rules."
+    )
+    url_timeout: float = Field(30.0, description="Seconds to fetch a URL source.")
+    max_redirects: int = Field(5, description="Redirects followed when fetching a URL source.")
+
+    def keys(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]

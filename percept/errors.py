@@ -98,3 +98,25 @@ class ProcessingError(PerceptError):
 
     code = "InternalServerError"
     status = 500
+
+
+class InvalidUrlSource(InvalidRequest):
+    """A URL source is malformed, unreachable, refused by the SSRF rules, or returned no document."""
+
+    code = "InvalidImageUrl"
+
+
+class Unauthorized(PerceptError):
+    """Missing or wrong subscription key."""
+
+    code = "401"
+    status = 401
+    outer_code = "401"
+
+
+class NotFound(PerceptError):
+    """An operation, result or model that does not exist (or expired)."""
+
+    code = "NotFound"
+    status = 404
+    outer_code = "NotFound"

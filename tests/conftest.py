@@ -36,3 +36,18 @@ def digital_pdf() -> bytes:
 def clean_scan() -> builders.np.ndarray:
     """The paragraph rendered at 200 dpi in Times: a clean scan with known text."""
     return builders.render(builders.text_pdf([builders.PARAGRAPH], font="Times-Roman"), dpi=200)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """One real server process for the session's SDK tests."""
+    from server_harness import start_server
+
+    srv = start_server(tmp_path_factory.mktemp("server") / "data")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def scan_png(clean_scan, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return builders.save_image(clean_scan, tmp_path_factory.mktemp("docs") / "scan.png")

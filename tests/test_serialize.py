@@ -7,7 +7,7 @@ import builders
 from percept import Document, read_document
 from percept.assemble import assemble
 from percept.model import Line, Page, Word
-from percept.serializers.docintel_2024_11_30 import analyze_result
+from percept.serializers.analyze_v3 import analyze_result
 from percept.serializers.offsets import OffsetMap
 
 

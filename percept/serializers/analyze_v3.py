@@ -1,4 +1,7 @@
-"""Document Intelligence 2024-11-30 ``analyzeResult`` for prebuilt-read."""
+"""The ``analyzeResult`` of Form Recognizer 2022-08-31 and 2023-07-31 and Document Intelligence 2024-11-30.
+
+The three versions share one shape; what differs is listed in :data:`VERSIONS`, so a new version is one entry.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,12 @@ from typing import Any
 from ..model import Document, Page
 from .offsets import OffsetMap, StringIndexType
 
-API_VERSION = "2024-11-30"
+API_VERSION = "2024-11-30"  # the newest, what the CLI prints
+VERSIONS: dict[str, dict[str, bool]] = {
+    "2022-08-31": {"content_format": False},
+    "2023-07-31": {"content_format": False},
+    "2024-11-30": {"content_format": True},
+}
 
 
 def _poly(polygon: tuple[float, ...]) -> list[float]:
@@ -40,12 +48,13 @@ def _page(page: Page, om: OffsetMap) -> dict[str, Any]:
 def analyze_result(
     doc: Document,
     *,
+    api_version: str = API_VERSION,
     model_id: str = "prebuilt-read",
     string_index_type: StringIndexType = "textElements",
 ) -> dict[str, Any]:
     om = OffsetMap(doc.content, string_index_type)
-    return {
-        "apiVersion": API_VERSION,
+    result: dict[str, Any] = {
+        "apiVersion": api_version,
         "modelId": model_id,
         "stringIndexType": string_index_type,
         "content": doc.content,
@@ -64,5 +73,7 @@ def analyze_result(
             {"locale": lang.locale, "spans": [om.span(s) for s in lang.spans], "confidence": lang.confidence}
             for lang in doc.languages
         ],
-        "contentFormat": "text",
     }
+    if VERSIONS[api_version]["content_format"]:
+        result["contentFormat"] = "text"
+    return result

@@ -1,0 +1,1 @@
+"""The HTTP server: Azure's REST APIs over the read pipeline."""

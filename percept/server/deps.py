@@ -1,0 +1,99 @@
+"""What routes share: the services, the key check, and accepting and loading documents."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import NotFound, Unauthorized
+from ..model import Document
+from ..pages import parse_pages
+from ..source import open_document
+from .app import Services
+from .inputs import receive_document
+from .store import Operation, store_input
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def require_key(request: Request) -> None:
+    """``Ocp-Apim-Subscription-Key`` against the configured keys, in constant time."""
+    key = request.headers.get("ocp-apim-subscription-key", "").encode()
+    keys = get_services(request).keys
+    ok = False
+    for k in keys:  # every key compared, so timing says nothing about which one matched
+        ok |= hmac.compare_digest(key, k.encode())
+    if not key or not ok:
+        raise Unauthorized("Access denied due to invalid subscription key or wrong API endpoint.")
+
+
+def base_url(request: Request) -> str:
+    """Scheme, host and mount prefix the caller used, ending in '/'."""
+    return str(request.base_url)
+
+
+def timestamp(ts: float) -> str:
+    """Azure's timestamp format; the FR v3 admin poller parses exactly this (SDK-CALLS.md 1.4)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+async def accept_document(request: Request, services: Services, *, model_id: str, params: dict[str, Any]) -> Operation:
+    """Receive, validate and persist a document, then queue its operation; returns it for the 202."""
+    s = services.settings
+    path = await receive_document(
+        request,
+        services.store.files,
+        max_bytes=services.limits.max_document_bytes,
+        policy=services.policy,
+        url_timeout=s.url_timeout,
+        max_redirects=s.max_redirects,
+    )
+    try:
+        ref = await run_in_threadpool(open_document, path, services.limits)
+        parse_pages(params.get("pages"), ref.page_count)  # a bad range fails now, not after the 202
+        op = Operation(id=services.store.new_id(), kind="read", model_id=model_id, params=params)
+        store_input(services.store, op.id, path)
+        services.store.create(op)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    services.runner.submit(op.id)
+    return op
+
+
+async def read_synchronously(request: Request, services: Services, params: dict[str, Any]) -> Document:
+    """For synchronous APIs: receive and read the document now, in the worker pool, then forget it."""
+    s = services.settings
+    path = await receive_document(
+        request,
+        services.store.files,
+        max_bytes=services.limits.max_document_bytes,
+        policy=services.policy,
+        url_timeout=s.url_timeout,
+        max_redirects=s.max_redirects,
+    )
+    try:
+        return await services.runner.read_now(path, params)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def get_operation(services: Services, op_id: str, model_id: str | None = None) -> Operation:
+    op = services.store.get(op_id)
+    if op is None or (model_id is not None and op.model_id != model_id):
+        raise NotFound(f"Operation '{op_id}' was not found or has expired.")
+    return op
+
+
+async def load_document(services: Services, op: Operation) -> Document:
+    data = await run_in_threadpool(services.store.load_result, op.id)
+    return Document.from_dict(data)

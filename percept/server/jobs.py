@@ -1,0 +1,128 @@
+"""Run accepted operations: a persisted queue drained by a few drivers over one pool of worker processes.
+
+The event loop never does document work. Each operation's driver runs in a thread, and the page work it
+spreads runs in the shared process pool, so a long document shares the cores with everyone else's pages
+instead of blocking them. On start every operation still pending in the store is queued again: an operation
+accepted before a crash completes after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ..config import Limits, ReadOptions
+from ..errors import PerceptError
+from ..model import Document
+from ..pipeline import make_executor, read_document
+from .store import PENDING, OperationStore
+
+log = logging.getLogger("percept.jobs")
+PURGE_INTERVAL_S = 60.0
+
+
+def error_body(exc: PerceptError) -> dict[str, Any]:
+    """The stored error of a failed operation: outer code, inner code and message, as the APIs report them."""
+    return {"code": exc.outer_code, "innercode": exc.code, "message": exc.message, "status": exc.status}
+
+
+class JobRunner:
+    def __init__(self, store: OperationStore, options: ReadOptions, limits: Limits) -> None:
+        self.store = store
+        self.options = options
+        self.limits = limits
+        self.workers = options.worker_count()
+        self.pool = make_executor(self.workers)
+        # Two documents per core in flight keeps the pool fed while one driver assembles its result.
+        self.drivers = ThreadPoolExecutor(max_workers=2 * self.workers, thread_name_prefix="percept-driver")
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        for op in self.store.pending():
+            self.queue.put_nowait(op.id)
+        if self.queue.qsize():
+            log.info("resuming %d operations accepted before the last stop", self.queue.qsize())
+        self._tasks = [asyncio.create_task(self._consume()) for _ in range(2 * self.workers)]
+        self._tasks.append(asyncio.create_task(self._purge()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.drivers.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, op_id: str) -> None:
+        self.queue.put_nowait(op_id)
+
+    def _options(self, params: dict[str, Any]) -> ReadOptions:
+        overrides = params.get("options") or {}
+        return self.options.model_copy(update=overrides) if overrides else self.options
+
+    def read(self, path: Path, params: dict[str, Any]) -> Document:
+        """Blocking: read a document with the shared pool (call from a driver thread)."""
+        return read_document(
+            path, pages=params.get("pages"), options=self._options(params), limits=self.limits, executor=self.pool
+        )
+
+    async def read_now(self, path: Path, params: dict[str, Any]) -> Document:
+        """For synchronous APIs (``/ocr``): the same work, awaited without blocking the loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.drivers, self.read, path, params)
+
+    async def _consume(self) -> None:
+        while True:
+            op_id = await self.queue.get()
+            try:
+                await self._run(op_id)
+            except Exception:  # a bug must not kill the consumer
+                log.exception("operation %s crashed", op_id)
+
+    async def _run(self, op_id: str) -> None:
+        op = self.store.get(op_id)
+        if op is None or op.status not in PENDING:
+            return
+        path = self.store.input_path(op_id)
+        if not path.exists():
+            self.store.mark_failed(
+                op_id,
+                {
+                    "code": "InternalServerError",
+                    "innercode": "InternalServerError",
+                    "message": "The submitted document was lost.",
+                    "status": 500,
+                },
+            )
+            return
+        self.store.mark_running(op_id)
+        loop = asyncio.get_running_loop()
+        try:
+            doc = await loop.run_in_executor(self.drivers, self.read, path, op.params)
+            await loop.run_in_executor(self.drivers, self.store.mark_succeeded, op_id, doc.to_dict())
+        except PerceptError as exc:
+            self.store.mark_failed(op_id, error_body(exc))
+        except Exception as exc:
+            log.exception("operation %s failed", op_id)
+            self.store.mark_failed(
+                op_id,
+                {
+                    "code": "InternalServerError",
+                    "innercode": "InternalServerError",
+                    "message": f"Processing failed: {type(exc).__name__}",
+                    "status": 500,
+                },
+            )
+
+    async def _purge(self) -> None:
+        while True:
+            try:
+                n = self.store.purge_expired()
+                if n:
+                    log.info("deleted %d expired results", n)
+            except Exception:
+                log.exception("purge failed")
+            await asyncio.sleep(PURGE_INTERVAL_S)

@@ -1,0 +1,1 @@
+"""One router module per API family; each is a thin layer over deps and the serializers."""

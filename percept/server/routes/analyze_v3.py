@@ -1,0 +1,146 @@
+"""Form Recognizer 2022-08-31 / 2023-07-31 (``/formrecognizer``) and Document Intelligence 2024-11-30
+(``/documentintelligence``): analyze, poll, delete, model and resource info.
+
+Both services share one shape; a router is made per service root with the versions it answers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from ...errors import InvalidRequest, NotFound
+from ...serializers.analyze_v3 import analyze_result
+from ...serializers.offsets import STRING_INDEX_TYPES
+from ..deps import (
+    ServicesDep,
+    accept_document,
+    base_url,
+    get_operation,
+    load_document,
+    require_key,
+    timestamp,
+)
+from ..store import FAILED, PENDING, SUCCEEDED
+
+SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "formrecognizer": ("2023-07-31", ("2022-08-31", "2023-07-31")),
+    "documentintelligence": ("2024-11-30", ("2024-11-30",)),
+}
+PREBUILT = {"prebuilt-read": "Extract printed and handwritten text from documents and images."}
+MODEL_CREATED = "2024-11-30T00:00:00Z"
+CUSTOM_MODEL_LIMIT = 250
+
+ApiVersion = Annotated[str | None, Query(alias="api-version")]
+
+
+def routers() -> list[APIRouter]:
+    return [_router(root, default, versions) for root, (default, versions) in SERVICES.items()]
+
+
+def _model_info(model_id: str, version: str) -> dict[str, Any]:
+    return {
+        "modelId": model_id,
+        "description": PREBUILT[model_id],
+        "createdDateTime": MODEL_CREATED,
+        "apiVersion": version,
+        "tags": {},
+    }
+
+
+def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRouter:
+    router = APIRouter(prefix=f"/{root}", dependencies=[Depends(require_key)], tags=[root])
+
+    def version(requested: str | None) -> str:
+        v = requested or default_version
+        if v not in versions:
+            raise InvalidRequest(
+                f"The api-version '{v}' is not supported under /{root}; use one of {', '.join(versions)}."
+            )
+        return v
+
+    def model(model_id: str) -> None:
+        if model_id not in PREBUILT:
+            raise NotFound(f"Model '{model_id}' was not found.")
+
+    @router.post("/documentModels/{model_id}:analyze", status_code=202, response_class=Response)
+    async def analyze(
+        request: Request,
+        services: ServicesDep,
+        model_id: str,
+        api_version: ApiVersion = None,
+        pages: str | None = None,
+        locale: str | None = None,
+        string_index_type: Annotated[str, Query(alias="stringIndexType")] = "textElements",
+        features: str | None = None,
+        output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
+    ) -> Response:
+        v = version(api_version)
+        model(model_id)
+        if string_index_type not in STRING_INDEX_TYPES:
+            raise InvalidRequest(f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
+        if output_content_format not in (None, "text"):
+            raise InvalidRequest("outputContentFormat=markdown is not available for prebuilt-read yet.")
+        params = {"pages": pages, "api_version": v, "string_index_type": string_index_type, "locale": locale}
+        op = await accept_document(request, services, model_id=model_id, params=params)
+        location = f"{base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"
+        headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}
+        return Response(status_code=202, headers=headers)
+
+    @router.get("/documentModels/{model_id}/analyzeResults/{result_id}")
+    async def analyze_result_get(
+        services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
+    ) -> JSONResponse:
+        op = get_operation(services, result_id, model_id)
+        body: dict[str, Any] = {
+            "status": op.status,
+            "createdDateTime": timestamp(op.created),
+            "lastUpdatedDateTime": timestamp(op.updated),
+        }
+        if op.status == SUCCEEDED:
+            doc = await load_document(services, op)
+            body["analyzeResult"] = analyze_result(
+                doc,
+                api_version=op.params["api_version"],
+                model_id=model_id,
+                string_index_type=op.params["string_index_type"],
+            )
+        elif op.status == FAILED and op.error:
+            body["error"] = {
+                "code": op.error["code"],
+                "message": op.error["message"],
+                "innererror": {"code": op.error["innercode"], "message": op.error["message"]},
+            }
+        headers = {"Retry-After": str(services.settings.retry_after)} if op.status in PENDING else {}
+        return JSONResponse(body, headers=headers)
+
+    @router.delete("/documentModels/{model_id}/analyzeResults/{result_id}", status_code=204, response_class=Response)
+    async def analyze_result_delete(
+        services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
+    ) -> Response:
+        get_operation(services, result_id, model_id)
+        services.store.delete(result_id)
+        return Response(status_code=204)
+
+    @router.get("/documentModels")
+    async def list_models(api_version: ApiVersion = None) -> dict[str, Any]:
+        v = version(api_version)
+        return {"value": [_model_info(m, v) for m in PREBUILT]}
+
+    @router.get("/documentModels/{model_id}")
+    async def get_model(model_id: str, api_version: ApiVersion = None) -> dict[str, Any]:
+        v = version(api_version)
+        model(model_id)
+        return _model_info(model_id, v)
+
+    @router.get("/info")
+    async def info(api_version: ApiVersion = None) -> dict[str, Any]:
+        v = version(api_version)
+        body: dict[str, Any] = {"customDocumentModels": {"count": 0, "limit": CUSTOM_MODEL_LIMIT}}
+        if v == "2023-07-31":
+            body["customNeuralDocumentModelBuilds"] = {"used": 0, "quota": 20, "quotaResetDateTime": MODEL_CREATED}
+        return body
+
+    return router

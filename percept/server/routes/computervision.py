@@ -1,0 +1,155 @@
+"""Computer Vision text APIs: v3.x Read, v2.x/v1.0 Recognize Text, v2.1 batch Read, and synchronous OCR.
+
+Operation-Location carries no query string and ends in the id: the SDK and the seeds take ``split("/")[-1]``.
+The v1.0 seed polls until ``recognitionResult`` appears, so it is only present once the operation succeeded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from ...serializers.computervision import (
+    ocr_result,
+    read_results_v3,
+    recognition_result,
+    recognition_results_v21,
+)
+from ..deps import (
+    ServicesDep,
+    accept_document,
+    base_url,
+    get_operation,
+    load_document,
+    read_synchronously,
+    require_key,
+    timestamp,
+)
+from ..store import PENDING, SUCCEEDED, Operation
+
+READ_VERSIONS = ("v3.0", "v3.1", "v3.2")
+# Status words differ by version: v1.0/v2.0 say "Not Started" with a space, v2.1 "NotStarted", v3 camelCase.
+_LEGACY_STATUS = {"notStarted": "Not Started", "running": "Running", "succeeded": "Succeeded", "failed": "Failed"}
+_V21_STATUS = {"notStarted": "NotStarted", "running": "Running", "succeeded": "Succeeded", "failed": "Failed"}
+# Tesseract packs for the OCR language codes callers send; others read with the configured default.
+_LANGUAGES = {"en": "eng", "de": "deu", "fr": "fra"}
+
+
+def _read_options(language: str | None) -> dict[str, Any]:
+    pack = _LANGUAGES.get((language or "").lower())
+    return {"options": {"ocr_languages": pack}} if pack else {}
+
+
+def _accepted(services: ServicesDep, location: str) -> Response:
+    return Response(
+        status_code=202,
+        headers={"Operation-Location": location, "Retry-After": str(services.settings.retry_after)},
+    )
+
+
+def _poll_headers(services: ServicesDep, op: Operation) -> dict[str, str]:
+    return {"Retry-After": str(services.settings.retry_after)} if op.status in PENDING else {}
+
+
+def routers() -> list[APIRouter]:
+    return [*(_v3(v) for v in READ_VERSIONS), _v2("v2.0"), _v2("v2.1"), _v1()]
+
+
+def _ocr_route(router: APIRouter) -> None:
+    @router.post("/ocr")
+    async def ocr(
+        request: Request,
+        services: ServicesDep,
+        language: str = "unk",
+        detect_orientation: Annotated[bool, Query(alias="detectOrientation")] = True,
+    ) -> dict[str, Any]:
+        doc = await read_synchronously(request, services, {"pages": "1", **_read_options(language)})
+        lang = "en" if language in ("unk", "") else language
+        return ocr_result(doc, language=lang, detect_orientation=detect_orientation)
+
+
+def _v3(version: str) -> APIRouter:
+    router = APIRouter(prefix=f"/vision/{version}", dependencies=[Depends(require_key)], tags=[f"vision {version}"])
+    _ocr_route(router)
+
+    @router.post("/read/analyze", status_code=202, response_class=Response)
+    async def read_analyze(
+        request: Request, services: ServicesDep, language: str | None = None, pages: str | None = None
+    ) -> Response:
+        params = {"pages": pages, **_read_options(language)}
+        op = await accept_document(request, services, model_id="cv-read", params=params)
+        return _accepted(services, f"{base_url(request)}vision/{version}/read/analyzeResults/{op.id}")
+
+    @router.get("/read/analyzeResults/{operation_id}")
+    async def read_result(services: ServicesDep, operation_id: str) -> JSONResponse:
+        op = get_operation(services, operation_id, "cv-read")
+        body: dict[str, Any] = {
+            "status": op.status,
+            "createdDateTime": timestamp(op.created),
+            "lastUpdatedDateTime": timestamp(op.updated),
+        }
+        if op.status == SUCCEEDED:
+            body["analyzeResult"] = read_results_v3(await load_document(services, op))
+        elif op.error:
+            body["error"] = {"code": op.error["innercode"], "message": op.error["message"]}
+        return JSONResponse(body, headers=_poll_headers(services, op))
+
+    return router
+
+
+def _text_operation_routes(router: APIRouter, version: str, status_words: dict[str, str]) -> None:
+    async def recognize(request: Request, services: ServicesDep, mode: str) -> Response:
+        op = await accept_document(request, services, model_id="cv-recognize-text", params={"pages": "1", "mode": mode})
+        return _accepted(services, f"{base_url(request)}vision/{version}/textOperations/{op.id}")
+
+    if version == "v1.0":
+
+        @router.post("/recognizeText", status_code=202, response_class=Response)
+        @router.post("/RecognizeText", status_code=202, response_class=Response, include_in_schema=False)
+        async def recognize_v1(request: Request, services: ServicesDep, handwriting: bool = True) -> Response:
+            return await recognize(request, services, "Handwritten" if handwriting else "Printed")
+    else:
+
+        @router.post("/recognizeText", status_code=202, response_class=Response)
+        async def recognize_v2(request: Request, services: ServicesDep, mode: str = "Printed") -> Response:
+            return await recognize(request, services, mode)
+
+    @router.get("/textOperations/{operation_id}")
+    async def text_operation(services: ServicesDep, operation_id: str) -> JSONResponse:
+        op = get_operation(services, operation_id, "cv-recognize-text")
+        body: dict[str, Any] = {"status": status_words[op.status]}
+        if op.status == SUCCEEDED:
+            doc = await load_document(services, op)
+            body["recognitionResult"] = recognition_result(doc.pages[0])
+        return JSONResponse(body, headers=_poll_headers(services, op))
+
+
+def _v2(version: str) -> APIRouter:
+    router = APIRouter(prefix=f"/vision/{version}", dependencies=[Depends(require_key)], tags=[f"vision {version}"])
+    _ocr_route(router)
+    _text_operation_routes(router, version, _V21_STATUS if version == "v2.1" else _LEGACY_STATUS)
+    if version == "v2.1":
+
+        @router.post("/read/core/asyncBatchAnalyze", status_code=202, response_class=Response)
+        async def batch_read(request: Request, services: ServicesDep) -> Response:
+            op = await accept_document(request, services, model_id="cv-batch-read", params={})
+            return _accepted(services, f"{base_url(request)}vision/v2.1/read/operations/{op.id}")
+
+        @router.get("/read/operations/{operation_id}")
+        async def batch_read_result(services: ServicesDep, operation_id: str) -> JSONResponse:
+            op = get_operation(services, operation_id, "cv-batch-read")
+            body: dict[str, Any] = {"status": _V21_STATUS[op.status]}
+            if op.status == SUCCEEDED:
+                body["recognitionResults"] = recognition_results_v21(await load_document(services, op))
+            return JSONResponse(body, headers=_poll_headers(services, op))
+
+    return router
+
+
+def _v1() -> APIRouter:
+    router = APIRouter(prefix="/vision/v1.0", dependencies=[Depends(require_key)], tags=["vision v1.0"])
+    _ocr_route(router)
+    _text_operation_routes(router, "v1.0", _LEGACY_STATUS)
+    return router
