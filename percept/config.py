@@ -61,6 +61,7 @@ class ServerSettings(BaseSettings):
     api_keys: str = Field("", description="Comma-separated accepted keys; empty: one is generated and stored.")
     result_ttl_hours: float = Field(24.0, description="How long finished results are kept.")
     retry_after: int = Field(1, description="Seconds a client is told to wait between polls.")
+    poll_wait: float = Field(2.0, description="Seconds a poll of a pending operation waits for it to finish.")
     url_allow: str = Field(
         "", description="Comma-separated hosts, IPs or CIDR ranges that URL sources may reach despite the SSRF rules."
     )

@@ -60,6 +60,19 @@ def read_document(
     return _read(open_document(source, limits), pages, options, limits, executor, progress)
 
 
+def read_validated(
+    ref: DocumentRef,
+    *,
+    pages: str | None = None,
+    options: ReadOptions | None = None,
+    limits: Limits | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Document:
+    """Read a document :func:`~percept.source.open_document` already validated (the server validates on POST)."""
+    return _read(ref, pages, options or ReadOptions(), limits or default_limits(), executor, progress)
+
+
 def _read(
     ref: DocumentRef,
     pages: str | None,

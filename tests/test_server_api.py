@@ -299,3 +299,31 @@ def test_generated_key_is_stored_and_printed(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_health_and_openapi_need_no_key(server) -> None:
+    health = requests.get(server.endpoint + "/health").json()
+    assert health["status"] == "ok" and health["workers"] >= 1
+    spec = requests.get(server.endpoint + "/openapi.json").json()
+    assert "/documentintelligence/documentModels/{model_id}:analyze" in spec["paths"]
+    assert requests.get(server.endpoint + "/docs").status_code == 200
+
+
+def test_a_long_document_does_not_block_other_requests(server, clean_scan) -> None:
+    long_scan = builders.image_pdf([clean_scan] * 6)
+    response = requests.post(server.endpoint + DI_ANALYZE, headers=HEADERS, data=long_scan)
+    location = response.headers["Operation-Location"]
+    started = time.monotonic()
+    small = requests.post(server.endpoint + DI_ANALYZE, headers=HEADERS, data=builders.text_pdf([["tiny"]]))
+    body = _poll(small.headers["Operation-Location"], lambda b: b["status"] == "succeeded")
+    small_done = time.monotonic() - started
+    assert body["analyzeResult"]["content"] == "tiny"
+    health_times = []
+    while requests.get(location, headers=HEADERS, params={"x": 0}).json()["status"] not in ("succeeded", "failed"):
+        for _ in range(3):
+            t = time.monotonic()
+            requests.get(server.endpoint + "/health")
+            health_times.append(time.monotonic() - t)
+    long_done = time.monotonic() - started
+    assert small_done < long_done / 2  # the small document did not wait for the long one
+    assert health_times and max(health_times) < 0.5  # the event loop stayed responsive throughout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,7 +16,7 @@ from ..pages import parse_pages
 from ..source import open_document
 from .app import Services
 from .inputs import receive_document
-from .store import Operation, store_input
+from .store import PENDING, Operation, store_input
 
 
 def get_services(request: Request) -> Services:
@@ -60,14 +61,20 @@ async def accept_document(request: Request, services: Services, *, model_id: str
     try:
         ref = await run_in_threadpool(open_document, path, services.limits)
         parse_pages(params.get("pages"), ref.page_count)  # a bad range fails now, not after the 202
+        params = {**params, "mime_type": ref.mime_type, "page_count": ref.page_count}
         op = Operation(id=services.store.new_id(), kind="read", model_id=model_id, params=params)
-        store_input(services.store, op.id, path)
-        services.store.create(op)
+        await run_in_threadpool(_persist, services, op, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     services.runner.submit(op.id)
     return op
+
+
+def _persist(services: Services, op: Operation, upload: Path) -> None:
+    """Input file in place and row committed (both fsynced) before the 202 goes out."""
+    store_input(services.store, op.id, upload)
+    services.store.create(op)
 
 
 async def read_synchronously(request: Request, services: Services, params: dict[str, Any]) -> Document:
@@ -87,10 +94,15 @@ async def read_synchronously(request: Request, services: Services, params: dict[
         path.unlink(missing_ok=True)
 
 
-def get_operation(services: Services, op_id: str, model_id: str | None = None) -> Operation:
+async def get_operation(services: Services, op_id: str, model_id: str | None = None) -> Operation:
+    """The operation for a poll; a pending one is held up to ``poll_wait`` seconds in case it finishes,
+    so small documents are answered on the SDKs' first poll instead of after their 1 s back-off."""
     op = services.store.get(op_id)
     if op is None or (model_id is not None and op.model_id != model_id):
         raise NotFound(f"Operation '{op_id}' was not found or has expired.")
+    if op.status in PENDING and services.settings.poll_wait > 0:
+        await services.runner.wait(op_id, services.settings.poll_wait)
+        op = services.store.get(op_id) or op
     return op
 
 

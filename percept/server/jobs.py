@@ -9,6 +9,7 @@ accepted before a crash completes after the restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 from ..config import Limits, ReadOptions
 from ..errors import PerceptError
 from ..model import Document
-from ..pipeline import make_executor, read_document
+from ..pipeline import make_executor, read_document, read_validated
+from ..source import DocumentRef
 from .store import PENDING, OperationStore
 
 log = logging.getLogger("percept.jobs")
@@ -40,10 +42,11 @@ class JobRunner:
         self.drivers = ThreadPoolExecutor(max_workers=2 * self.workers, thread_name_prefix="percept-driver")
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._finished: dict[str, asyncio.Event] = {}
 
     async def start(self) -> None:
         for op in self.store.pending():
-            self.queue.put_nowait(op.id)
+            self.submit(op.id)
         if self.queue.qsize():
             log.info("resuming %d operations accepted before the last stop", self.queue.qsize())
         self._tasks = [asyncio.create_task(self._consume()) for _ in range(2 * self.workers)]
@@ -57,17 +60,35 @@ class JobRunner:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, op_id: str) -> None:
+        self._finished.setdefault(op_id, asyncio.Event())
         self.queue.put_nowait(op_id)
+
+    async def wait(self, op_id: str, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for a queued operation to finish (long-poll for GETs)."""
+        event = self._finished.get(op_id)
+        if event is not None and timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout)
+
+    def _done(self, op_id: str) -> None:
+        event = self._finished.pop(op_id, None)
+        if event is not None:
+            event.set()
 
     def _options(self, params: dict[str, Any]) -> ReadOptions:
         overrides = params.get("options") or {}
         return self.options.model_copy(update=overrides) if overrides else self.options
 
     def read(self, path: Path, params: dict[str, Any]) -> Document:
-        """Blocking: read a document with the shared pool (call from a driver thread)."""
-        return read_document(
-            path, pages=params.get("pages"), options=self._options(params), limits=self.limits, executor=self.pool
-        )
+        """Blocking: read a document with the shared pool (call from a driver thread).
+
+        Documents validated on POST carry their type and page count, so they are not opened twice.
+        """
+        pages, options = params.get("pages"), self._options(params)
+        if "mime_type" in params:
+            ref = DocumentRef(str(path), params["mime_type"], params["page_count"])
+            return read_validated(ref, pages=pages, options=options, limits=self.limits, executor=self.pool)
+        return read_document(path, pages=pages, options=options, limits=self.limits, executor=self.pool)
 
     async def read_now(self, path: Path, params: dict[str, Any]) -> Document:
         """For synchronous APIs (``/ocr``): the same work, awaited without blocking the loop."""
@@ -81,6 +102,8 @@ class JobRunner:
                 await self._run(op_id)
             except Exception:  # a bug must not kill the consumer
                 log.exception("operation %s crashed", op_id)
+            finally:
+                self._done(op_id)
 
     async def _run(self, op_id: str) -> None:
         op = self.store.get(op_id)

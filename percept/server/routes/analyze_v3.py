@@ -93,7 +93,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
     async def analyze_result_get(
         services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
     ) -> JSONResponse:
-        op = get_operation(services, result_id, model_id)
+        op = await get_operation(services, result_id, model_id)
         body: dict[str, Any] = {
             "status": op.status,
             "createdDateTime": timestamp(op.created),
@@ -120,7 +120,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
     async def analyze_result_delete(
         services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
     ) -> Response:
-        get_operation(services, result_id, model_id)
+        await get_operation(services, result_id, model_id)
         services.store.delete(result_id)
         return Response(status_code=204)
 

@@ -84,7 +84,7 @@ def _v3(version: str) -> APIRouter:
 
     @router.get("/read/analyzeResults/{operation_id}")
     async def read_result(services: ServicesDep, operation_id: str) -> JSONResponse:
-        op = get_operation(services, operation_id, "cv-read")
+        op = await get_operation(services, operation_id, "cv-read")
         body: dict[str, Any] = {
             "status": op.status,
             "createdDateTime": timestamp(op.created),
@@ -118,7 +118,7 @@ def _text_operation_routes(router: APIRouter, version: str, status_words: dict[s
 
     @router.get("/textOperations/{operation_id}")
     async def text_operation(services: ServicesDep, operation_id: str) -> JSONResponse:
-        op = get_operation(services, operation_id, "cv-recognize-text")
+        op = await get_operation(services, operation_id, "cv-recognize-text")
         body: dict[str, Any] = {"status": status_words[op.status]}
         if op.status == SUCCEEDED:
             doc = await load_document(services, op)
@@ -139,7 +139,7 @@ def _v2(version: str) -> APIRouter:
 
         @router.get("/read/operations/{operation_id}")
         async def batch_read_result(services: ServicesDep, operation_id: str) -> JSONResponse:
-            op = get_operation(services, operation_id, "cv-batch-read")
+            op = await get_operation(services, operation_id, "cv-batch-read")
             body: dict[str, Any] = {"status": _V21_STATUS[op.status]}
             if op.status == SUCCEEDED:
                 body["recognitionResults"] = recognition_results_v21(await load_document(services, op))
