@@ -32,7 +32,7 @@ class Straightened:
         inv = np.linalg.inv(self.matrix)
         pts = np.asarray(polygon, dtype=np.float64).reshape(4, 2)
         mapped = pts @ inv[:2, :2].T + inv[:2, 2]
-        return tuple(float(v) for v in mapped.reshape(-1))  # type: ignore[return-value]
+        return tuple(round(float(v), 2) for v in mapped.reshape(-1))  # type: ignore[return-value]
 
 
 def normalize_angle(angle: float) -> float:

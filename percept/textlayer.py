@@ -176,6 +176,7 @@ def _make_word(content: str, box: tuple[float, float, float, float], geometry: P
     left, right = (box[0] - geometry.left) * k, (box[2] - geometry.left) * k
     top = geometry.upright_height - (box[3] - geometry.bottom) * k
     bot = geometry.upright_height - (box[1] - geometry.bottom) * k
+    left, right, top, bot = round(left, 4), round(right, 4), round(top, 4), round(bot, 4)
     return Word(content, (left, top, right, top, right, bot, left, bot), 1.0)
 
 

@@ -310,7 +310,7 @@ def test_health_and_openapi_need_no_key(server) -> None:
 
 
 def test_a_long_document_does_not_block_other_requests(server, clean_scan) -> None:
-    long_scan = builders.image_pdf([clean_scan] * 6)
+    long_scan = builders.image_pdf([clean_scan] * 16)
     response = requests.post(server.endpoint + DI_ANALYZE, headers=HEADERS, data=long_scan)
     location = response.headers["Operation-Location"]
     started = time.monotonic()

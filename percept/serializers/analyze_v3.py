@@ -19,7 +19,7 @@ VERSIONS: dict[str, dict[str, bool]] = {
 
 
 def _poly(polygon: tuple[float, ...]) -> list[float]:
-    return [round(v, 4) for v in polygon]
+    return list(polygon)  # rounded where made (4 decimals in inches, 2 in pixels), not on every response
 
 
 def _page(page: Page, om: OffsetMap) -> dict[str, Any]:

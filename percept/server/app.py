@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -94,6 +95,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             store.close()
 
     app = FastAPI(
+        default_response_class=ORJSONResponse,  # results are large; orjson renders them ~5x faster
         title="Percept",
         version=__version__,
         description="Azure Computer Vision and Document Intelligence APIs, self-hosted.",

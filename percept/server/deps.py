@@ -107,5 +107,4 @@ async def get_operation(services: Services, op_id: str, model_id: str | None = N
 
 
 async def load_document(services: Services, op: Operation) -> Document:
-    data = await run_in_threadpool(services.store.load_result, op.id)
-    return Document.from_dict(data)
+    return await run_in_threadpool(services.store.load_result, op.id)

@@ -31,6 +31,10 @@ def error_body(exc: PerceptError) -> dict[str, Any]:
     return {"code": exc.outer_code, "innercode": exc.code, "message": exc.message, "status": exc.status}
 
 
+def _internal_error(message: str) -> dict[str, Any]:
+    return {"code": "InternalServerError", "innercode": "InternalServerError", "message": message, "status": 500}
+
+
 class JobRunner:
     def __init__(self, store: OperationStore, options: ReadOptions, limits: Limits) -> None:
         self.store = store
@@ -109,36 +113,23 @@ class JobRunner:
         op = self.store.get(op_id)
         if op is None or op.status not in PENDING:
             return
+        loop = asyncio.get_running_loop()
+        # Store writes commit and fsync: they run in the driver thread with the work, never on the event loop.
+        await loop.run_in_executor(self.drivers, self._execute, op_id, op.params)
+
+    def _execute(self, op_id: str, params: dict[str, Any]) -> None:
         path = self.store.input_path(op_id)
         if not path.exists():
-            self.store.mark_failed(
-                op_id,
-                {
-                    "code": "InternalServerError",
-                    "innercode": "InternalServerError",
-                    "message": "The submitted document was lost.",
-                    "status": 500,
-                },
-            )
+            self.store.mark_failed(op_id, _internal_error("The submitted document was lost."))
             return
         self.store.mark_running(op_id)
-        loop = asyncio.get_running_loop()
         try:
-            doc = await loop.run_in_executor(self.drivers, self.read, path, op.params)
-            await loop.run_in_executor(self.drivers, self.store.mark_succeeded, op_id, doc.to_dict())
+            self.store.mark_succeeded(op_id, self.read(path, params))
         except PerceptError as exc:
             self.store.mark_failed(op_id, error_body(exc))
         except Exception as exc:
             log.exception("operation %s failed", op_id)
-            self.store.mark_failed(
-                op_id,
-                {
-                    "code": "InternalServerError",
-                    "innercode": "InternalServerError",
-                    "message": f"Processing failed: {type(exc).__name__}",
-                    "status": 500,
-                },
-            )
+            self.store.mark_failed(op_id, _internal_error(f"Processing failed: {type(exc).__name__}"))
 
     async def _purge(self) -> None:
         while True:

