@@ -1,5 +1,5 @@
 # The two set-up commands: `make run` and `make test`. Each installs what it needs first.
-.PHONY: install run test lint bench
+.PHONY: install run read test bench
 
 VENV := .venv/bin
 FILE ?= examples/sample.png
@@ -8,6 +8,9 @@ install:
 	scripts/install.sh
 
 run: install
+	$(VENV)/percept serve
+
+read: install
 	$(VENV)/percept read $(FILE) --format text
 
 test: install
