@@ -130,6 +130,7 @@ def read_image(gray: np.ndarray, options: ReadOptions, dpi: int | None = None) -
     180 first. The most confident horizontal reading wins.
     """
     engine = get_engine(options.ocr_engine)
+    scale = geometry.ocr_scale(gray) if options.rescale else 1.0
     skews: dict[int, float] = {}  # per parity: 0/180 share a skew, 90/270 another
     readings: list[tuple[bool, float, OcrResult, float]] = []
     turns = [0]
@@ -144,8 +145,8 @@ def read_image(gray: np.ndarray, options: ReadOptions, dpi: int | None = None) -
             skews[parity] = (
                 geometry.estimate_skew(geometry.quarter_turn(gray, rotation).image) if options.deskew else 0.0
             )
-        view = geometry.straighten(gray, rotation, skews[parity])
-        result = engine.recognize(view.image, languages=options.ocr_languages, dpi=dpi)
+        view = geometry.straighten(gray, rotation, skews[parity], scale)
+        result = engine.recognize(view.image, languages=options.ocr_languages, dpi=round(dpi * scale) if dpi else None)
         horizontal = _vertical_share(result) <= 0.5
         result = OcrResult([_map_line(line, view) for line in result.lines], result.blocks)
         readings.append((horizontal, result.score(), result, geometry.normalize_angle(rotation + skews[parity])))
