@@ -120,3 +120,11 @@ class NotFound(PerceptError):
     code = "NotFound"
     status = 404
     outer_code = "NotFound"
+
+
+class OperationInProgress(PerceptError):
+    """The operation has not finished, so its result cannot be changed yet."""
+
+    code = "OperationNotComplete"
+    status = 409
+    outer_code = "Conflict"

@@ -47,10 +47,10 @@ def timestamp(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-async def accept_document(request: Request, services: Services, *, model_id: str, params: dict[str, Any]) -> Operation:
-    """Receive, validate and persist a document, then queue its operation; returns it for the 202."""
+async def _receive(request: Request, services: Services) -> Path:
+    """The request's document as a file under the data directory (uploads and URL sources alike)."""
     s = services.settings
-    path = await receive_document(
+    return await receive_document(
         request,
         services.store.files,
         max_bytes=services.limits.max_document_bytes,
@@ -58,6 +58,11 @@ async def accept_document(request: Request, services: Services, *, model_id: str
         url_timeout=s.url_timeout,
         max_redirects=s.max_redirects,
     )
+
+
+async def accept_document(request: Request, services: Services, *, model_id: str, params: dict[str, Any]) -> Operation:
+    """Receive, validate and persist a document, then queue its operation; returns it for the 202."""
+    path = await _receive(request, services)
     try:
         ref = await run_in_threadpool(open_document, path, services.limits)
         parse_pages(params.get("pages"), ref.page_count)  # a bad range fails now, not after the 202
@@ -79,15 +84,7 @@ def _persist(services: Services, op: Operation, upload: Path) -> None:
 
 async def read_synchronously(request: Request, services: Services, params: dict[str, Any]) -> Document:
     """For synchronous APIs: receive and read the document now, in the worker pool, then forget it."""
-    s = services.settings
-    path = await receive_document(
-        request,
-        services.store.files,
-        max_bytes=services.limits.max_document_bytes,
-        policy=services.policy,
-        url_timeout=s.url_timeout,
-        max_redirects=s.max_redirects,
-    )
+    path = await _receive(request, services)
     try:
         return await services.runner.read_now(path, params)
     finally:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import ORJSONResponse as JSONResponse
 
-from ...errors import InvalidRequest, NotFound
+from ...errors import InvalidRequest, NotFound, OperationInProgress
 from ...serializers.analyze_v3 import analyze_result
 from ...serializers.offsets import STRING_INDEX_TYPES
 from ..deps import (
@@ -120,7 +120,9 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
     async def analyze_result_delete(
         services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
     ) -> Response:
-        await get_operation(services, result_id, model_id)
+        op = await get_operation(services, result_id, model_id)
+        if op.status in PENDING:
+            raise OperationInProgress("The operation is still running; delete its result once it has finished.")
         services.store.delete(result_id)
         return Response(status_code=204)
 
