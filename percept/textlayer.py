@@ -15,7 +15,7 @@ from itertools import pairwise
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from .model import Line, Polygon, Word, bounding_polygon
+from .model import Line, Polygon, Word
 
 POINTS_PER_INCH = 72.0
 # Share of suspicious characters above which a text layer is considered garbage.
@@ -176,7 +176,6 @@ def _make_word(content: str, box: tuple[float, float, float, float], geometry: P
     left, right = (box[0] - geometry.left) * k, (box[2] - geometry.left) * k
     top = geometry.upright_height - (box[3] - geometry.bottom) * k
     bot = geometry.upright_height - (box[1] - geometry.bottom) * k
-    left, right, top, bot = round(left, 4), round(right, 4), round(top, 4), round(bot, 4)
     return Word(content, (left, top, right, top, right, bot, left, bot), 1.0)
 
 
@@ -197,7 +196,15 @@ def _split_at_gaps(words: list[Word]) -> list[Line]:
             groups.append([word])
         else:
             groups[-1].append(word)
-    return [Line(" ".join(w.content for w in g), bounding_polygon([w.polygon for w in g]), g) for g in groups]
+    return [Line(" ".join(w.content for w in g), _row_box(g), g) for g in groups]
+
+
+def _row_box(words: list[Word]) -> Polygon:
+    """Axis-aligned box of words in the upright frame (cheaper than bounding_polygon: this runs per line)."""
+    top = min(w.polygon[1] for w in words)
+    bot = max(w.polygon[5] for w in words)
+    left, right = min(w.polygon[0] for w in words), max(w.polygon[2] for w in words)
+    return (left, top, right, top, right, bot, left, bot)
 
 
 def sort_rows(lines: list[Line]) -> list[Line]:
