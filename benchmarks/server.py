@@ -81,6 +81,14 @@ def _peak_tree_rss(pid: int, stop: threading.Event, out: list[float]) -> None:
     out.append(peak)
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds used so far by one process itself (not its workers)."""
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return t.user + t.system
+
+
 def _pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
@@ -99,7 +107,10 @@ def main() -> str:
                 stop, peak = threading.Event(), []
                 sampler = threading.Thread(target=_peak_tree_rss, args=(srv.process.pid, stop, peak))
                 sampler.start()
+                server_cpu0, client_cpu0 = _cpu(srv.process.pid), _cpu(os.getpid())
                 srv_rate, srv_lat = _server(srv.endpoint, KEY, data, n)
+                server_cpu = (_cpu(srv.process.pid) - server_cpu0) / (n + 1)
+                client_cpu = (_cpu(os.getpid()) - client_cpu0) / (n + 1)
                 stop.set()
                 sampler.join()
                 rows.append(
@@ -114,6 +125,8 @@ def main() -> str:
                         _pct(srv_lat, 95),
                         _pct(srv_lat, 99),
                         peak[0],
+                        1000 * server_cpu,
+                        1000 * client_cpu,
                     ]
                 )
         finally:
@@ -123,7 +136,9 @@ def main() -> str:
             "## Server",
             "",
             f"{CLIENTS} concurrent clients over loopback (DI 2024-11-30 prebuilt-read: POST, then GET every 100 ms "
-            "until done) against the library call from 8 threads on one warm worker pool in the same run.",
+            "until done) against the library call from 8 threads on one warm worker pool in the same run. "
+            "The CPU columns show where the overhead goes on this 2-core machine: the server process itself (HTTP, "
+            "persistence, JSON) and the client threads generating the load share the cores with the OCR workers.",
             "",
             table(
                 [
@@ -137,6 +152,8 @@ def main() -> str:
                     "server p95 s",
                     "server p99 s",
                     "server peak RSS MiB (with workers)",
+                    "server process CPU ms/doc",
+                    "load generator CPU ms/doc",
                 ],
                 rows,
             ),
