@@ -27,12 +27,22 @@ class Straightened:
 
     image: np.ndarray
     matrix: np.ndarray
+    _inverse: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+    def __post_init__(self) -> None:
+        inv = np.linalg.inv(self.matrix)  # once per view; mapping then runs per word in plain floats
+        self._inverse = (inv[0, 0], inv[0, 1], inv[0, 2], inv[1, 0], inv[1, 1], inv[1, 2])
+
+    @property
+    def is_identity(self) -> bool:
+        return bool(np.allclose(self.matrix, np.eye(3)))
 
     def to_original(self, polygon: Polygon) -> Polygon:
-        inv = np.linalg.inv(self.matrix)
-        pts = np.asarray(polygon, dtype=np.float64).reshape(4, 2)
-        mapped = pts @ inv[:2, :2].T + inv[:2, 2]
-        return tuple(round(float(v), 2) for v in mapped.reshape(-1))  # type: ignore[return-value]
+        a, b, c, d, e, f = self._inverse
+        out: list[float] = []
+        for x, y in zip(polygon[0::2], polygon[1::2], strict=True):
+            out += (round(a * x + b * y + c, 2), round(d * x + e * y + f, 2))
+        return tuple(out)  # type: ignore[return-value]
 
 
 def normalize_angle(angle: float) -> float:

@@ -148,7 +148,8 @@ def read_image(gray: np.ndarray, options: ReadOptions, dpi: int | None = None) -
         view = geometry.straighten(gray, rotation, skews[parity], scale)
         result = engine.recognize(view.image, languages=options.ocr_languages, dpi=round(dpi * scale) if dpi else None)
         horizontal = _vertical_share(result) <= 0.5
-        result = OcrResult([_map_line(line, view) for line in result.lines], result.blocks)
+        if not view.is_identity:
+            result = OcrResult([_map_line(line, view) for line in result.lines], result.blocks)
         readings.append((horizontal, result.score(), result, geometry.normalize_angle(rotation + skews[parity])))
         confident = result.mean_confidence() >= CONFIDENT
         if not options.detect_orientation or result.word_count() == 0 or (horizontal and confident):
@@ -165,8 +166,6 @@ def read_image(gray: np.ndarray, options: ReadOptions, dpi: int | None = None) -
 
 
 def _map_line(line: Line, view: geometry.Straightened) -> Line:
-    if np.allclose(view.matrix, np.eye(3)):
-        return line
     words = [replace(w, polygon=view.to_original(w.polygon)) for w in line.words]
     return Line(line.content, view.to_original(line.polygon), words)
 

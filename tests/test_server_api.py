@@ -342,4 +342,5 @@ def test_a_long_document_does_not_block_other_requests(server, clean_scan) -> No
         stop.set()
         prober.join()
     assert small_latency < long_total / 2  # the small document did not wait for the long one
-    assert len(health_times) >= 10 and max(health_times) < 0.5
+    # a loop blocked by document work would stall for the whole document (4 s and more here)
+    assert len(health_times) >= 10 and max(health_times) < 1.0
