@@ -134,7 +134,7 @@ def _sroie_truth(path: Path) -> list[tuple[tuple[float, float, float, float], st
 
 
 def sroie(engine: str, limit: int = 100) -> Score:
-    """Line CER: our words are assigned to the ground-truth line box holding their centre, read left to right.
+    """Line CER: each word goes to the ground-truth line box holding its centre, and lines read left to right.
 
     SROIE transcripts are upper case throughout, so case is folded on both sides, as the task's evaluation does.
     """
@@ -147,10 +147,15 @@ def sroie(engine: str, limit: int = 100) -> Score:
         for word in doc.pages[0].words:
             cx = sum(word.polygon[0::2]) / 4
             cy = sum(word.polygon[1::2]) / 4
-            for i, ((x0, y0, x1, y1), _) in enumerate(truth):
-                if x0 - 3 <= cx <= x1 + 3 and y0 - 3 <= cy <= y1 + 3:
-                    assigned[i].append((cx, word.content))
-                    break
+            # Ground-truth boxes of neighbouring lines overlap on tilted receipts: of the boxes holding the
+            # word's centre, take the one whose middle is nearest.
+            holding = [
+                (abs(cy - (y0 + y1) / 2), i)
+                for i, ((x0, y0, x1, y1), _) in enumerate(truth)
+                if x0 - 3 <= cx <= x1 + 3 and y0 - 3 <= cy <= y1 + 3
+            ]
+            if holding:
+                assigned[min(holding)[1]].append((cx, word.content))
         for (_, text), words in zip(truth, assigned, strict=True):
             score.add_text(" ".join(w for _, w in sorted(words)), text)
         score.add_words(doc.content.split(), [t for _, t in truth])

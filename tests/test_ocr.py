@@ -161,3 +161,15 @@ def clean_scan_bytes(gray: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(gray).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_tesseract_thresholding_is_configurable(clean_scan, truth) -> None:
+    from percept.errors import EngineUnavailable
+    from percept.ocr.tesseract import TesseractEngine
+
+    sauvola = TesseractEngine(thresholding="sauvola")
+    assert sauvola.thresholding == "2"
+    text = "\n".join(line.content for line in sauvola.recognize(clean_scan).lines)
+    assert cer(text, truth) <= 0.01
+    with pytest.raises(EngineUnavailable):
+        TesseractEngine(thresholding="magic")
