@@ -100,6 +100,10 @@ class ProcessingError(PerceptError):
     status = 500
 
 
+class WorkerCrashed(ProcessingError):
+    """A worker process died (a native crash or the OOM killer); the pool it belonged to is unusable."""
+
+
 class InvalidUrlSource(InvalidRequest):
     """A URL source is malformed, unreachable, refused by the SSRF rules, or returned no document."""
 

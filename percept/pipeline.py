@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .assemble import assemble
 from .config import Limits, ReadOptions, default_limits
-from .errors import ContentTooLarge, ProcessingError
+from .errors import ContentTooLarge, WorkerCrashed
 from .model import Document, Page
 from .pages import parse_pages
 from .source import DocumentRef, open_document
@@ -142,7 +142,7 @@ def _run_pool(
                     if progress:
                         progress(len(results), len(indices))
     except BrokenProcessPool:
-        raise ProcessingError("A worker process died while reading the document.") from None
+        raise WorkerCrashed("A worker process died while reading the document.") from None
     finally:
         for future in in_flight:
             future.cancel()

@@ -344,3 +344,39 @@ def test_a_long_document_does_not_block_other_requests(server, clean_scan) -> No
     assert small_latency < long_total / 2  # the small document did not wait for the long one
     # a loop blocked by document work would stall for the whole document (4 s and more here)
     assert len(health_times) >= 10 and max(health_times) < 1.0
+
+
+def test_a_crashed_worker_is_replaced_and_the_document_retried(tmp_path: Path, clean_scan, truth) -> None:
+    import signal
+
+    import psutil
+
+    srv = start_server(tmp_path / "data", PERCEPT_WORKERS="2")
+    try:
+        pages = builders.image_pdf([clean_scan] * 8)
+        response = requests.post(srv.endpoint + DI_ANALYZE, headers=HEADERS, data=pages)
+        location = response.headers["Operation-Location"]
+        deadline = time.monotonic() + 30
+        workers: list[psutil.Process] = []
+        while not workers and time.monotonic() < deadline:  # the pool's workers: grandchildren via forkserver
+            server = psutil.Process(srv.process.pid)
+            workers = [
+                p
+                for p in server.children(recursive=True)
+                if p.parent().pid != server.pid and "tesseract" not in p.name()
+            ]
+            time.sleep(0.1)
+        assert workers, "no worker process found"
+        time.sleep(0.5)
+        workers[0].send_signal(signal.SIGKILL)  # as a native crash or the OOM killer would
+        body = _poll(location, lambda b: b["status"] in ("succeeded", "failed"))
+        assert body["status"] == "succeeded"
+        assert cer(body["analyzeResult"]["content"], "\n".join([truth] * 8)) <= 0.01
+        after = requests.post(srv.endpoint + DI_ANALYZE, headers=HEADERS, data=builders.text_pdf([["still alive"]]))
+        assert (
+            _poll(after.headers["Operation-Location"], lambda b: b["status"] == "succeeded")["analyzeResult"]["content"]
+            == "still alive"
+        )
+        assert "starting a new pool" in srv.log.read_text()
+    finally:
+        srv.stop()

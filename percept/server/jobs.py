@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..config import Limits, ReadOptions
-from ..errors import PerceptError
+from ..errors import PerceptError, WorkerCrashed
 from ..model import Document
 from ..pipeline import make_executor, read_document, read_validated
 from ..source import DocumentRef
@@ -42,6 +43,7 @@ class JobRunner:
         self.limits = limits
         self.workers = options.worker_count()
         self.pool = make_executor(self.workers)
+        self._pool_lock = threading.Lock()
         # Two documents per core in flight keeps the pool fed while one driver assembles its result.
         self.drivers = ThreadPoolExecutor(max_workers=2 * self.workers, thread_name_prefix="percept-driver")
         self.queue: asyncio.Queue[str] = asyncio.Queue()
@@ -83,7 +85,30 @@ class JobRunner:
         overrides = params.get("options") or {}
         return self.options.model_copy(update=overrides) if overrides else self.options
 
+    def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
+        """Swap a pool whose worker died for a fresh one (once, however many drivers saw it break)."""
+        with self._pool_lock:
+            if self.pool is broken:
+                log.warning("a worker process died; starting a new pool")
+                self.pool = make_executor(self.workers)
+                broken.shutdown(wait=False, cancel_futures=True)
+
     def read(self, path: Path, params: dict[str, Any]) -> Document:
+        """Blocking: read with the shared pool; a crashed worker gets a new pool and the document one more try.
+
+        A document that crashes a worker twice fails on its own instead of taking the server's pool down.
+        """
+        for attempt in (1, 2):
+            pool = self.pool
+            try:
+                return self._read_with(pool, path, params)
+            except WorkerCrashed:
+                self._replace_pool(pool)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _read_with(self, pool: ProcessPoolExecutor, path: Path, params: dict[str, Any]) -> Document:
         """Blocking: read a document with the shared pool (call from a driver thread).
 
         Documents validated on POST carry their type and page count, so they are not opened twice.
@@ -91,8 +116,8 @@ class JobRunner:
         pages, options = params.get("pages"), self._options(params)
         if "mime_type" in params:
             ref = DocumentRef(str(path), params["mime_type"], params["page_count"])
-            return read_validated(ref, pages=pages, options=options, limits=self.limits, executor=self.pool)
-        return read_document(path, pages=pages, options=options, limits=self.limits, executor=self.pool)
+            return read_validated(ref, pages=pages, options=options, limits=self.limits, executor=pool)
+        return read_document(path, pages=pages, options=options, limits=self.limits, executor=pool)
 
     async def read_now(self, path: Path, params: dict[str, Any]) -> Document:
         """For synchronous APIs (``/ocr``): the same work, awaited without blocking the loop."""
