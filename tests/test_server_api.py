@@ -380,3 +380,23 @@ def test_a_crashed_worker_is_replaced_and_the_document_retried(tmp_path: Path, c
         assert "starting a new pool" in srv.log.read_text()
     finally:
         srv.stop()
+
+
+def test_a_graceful_restart_loses_no_operation(tmp_path: Path, clean_scan, truth) -> None:
+    data = tmp_path / "data"
+    srv = start_server(data, PERCEPT_WORKERS="1")
+    pages = builders.image_pdf([clean_scan] * 3)
+    locations = []
+    for _ in range(3):
+        response = requests.post(srv.endpoint + DI_ANALYZE, headers=HEADERS, data=pages)
+        locations.append(response.headers["Operation-Location"].split("/documentintelligence")[1])
+    time.sleep(1.0)  # the first one is being read when the server is asked to stop
+    srv.stop()  # SIGTERM: uvicorn's graceful shutdown
+    srv = start_server(data, PERCEPT_WORKERS="2")
+    try:
+        for location in locations:
+            body = _poll(srv.endpoint + "/documentintelligence" + location, lambda b: b["status"] != "running")
+            assert body["status"] == "succeeded", body
+            assert cer(body["analyzeResult"]["content"], "\n".join([truth] * 3)) <= 0.01
+    finally:
+        srv.stop()

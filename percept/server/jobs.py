@@ -44,6 +44,7 @@ class JobRunner:
         self.workers = options.worker_count()
         self.pool = make_executor(self.workers)
         self._pool_lock = threading.Lock()
+        self._stopping = False
         # Two documents per core in flight keeps the pool fed while one driver assembles its result.
         self.drivers = ThreadPoolExecutor(max_workers=2 * self.workers, thread_name_prefix="percept-driver")
         self.queue: asyncio.Queue[str] = asyncio.Queue()
@@ -59,6 +60,8 @@ class JobRunner:
         self._tasks.append(asyncio.create_task(self._purge()))
 
     async def stop(self) -> None:
+        """Stop taking work. Operations cut short stay pending in the store and resume on the next start."""
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -103,9 +106,9 @@ class JobRunner:
             try:
                 return self._read_with(pool, path, params)
             except WorkerCrashed:
-                self._replace_pool(pool)
-                if attempt == 2:
+                if self._stopping or attempt == 2:
                     raise
+                self._replace_pool(pool)
         raise AssertionError("unreachable")
 
     def _read_with(self, pool: ProcessPoolExecutor, path: Path, params: dict[str, Any]) -> Document:
@@ -150,11 +153,15 @@ class JobRunner:
         self.store.mark_running(op_id)
         try:
             self.store.mark_succeeded(op_id, self.read(path, params))
-        except PerceptError as exc:
-            self.store.mark_failed(op_id, error_body(exc))
         except Exception as exc:
-            log.exception("operation %s failed", op_id)
-            self.store.mark_failed(op_id, _internal_error(f"Processing failed: {type(exc).__name__}"))
+            if self._stopping:  # cut short by a shutdown, not failed: it stays pending and resumes on restart
+                log.info("operation %s interrupted by shutdown; it resumes on the next start", op_id)
+                return
+            if isinstance(exc, PerceptError):
+                self.store.mark_failed(op_id, error_body(exc))
+            else:
+                log.exception("operation %s failed", op_id)
+                self.store.mark_failed(op_id, _internal_error(f"Processing failed: {type(exc).__name__}"))
 
     async def _purge(self) -> None:
         while True:
