@@ -400,3 +400,39 @@ def test_a_graceful_restart_loses_no_operation(tmp_path: Path, clean_scan, truth
             assert cer(body["analyzeResult"]["content"], "\n".join([truth] * 3)) <= 0.01
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "status", "inner"),
+    [
+        ("", builders.png_header(60000, 60000), 400, "InvalidImageSize"),
+        ("", builders.text_pdf([["secret"]], encrypt="pw"), 400, "InvalidContent"),
+        ("&pages=7-9", builders.text_pdf([["one page"]]), 400, "InvalidParameter"),
+        ("&stringIndexType=bytes", builders.text_pdf([["x"]]), 400, "InvalidRequest"),
+        ("&outputContentFormat=markdown", builders.text_pdf([["x"]]), 400, "InvalidRequest"),
+    ],
+)
+def test_more_bad_requests_are_client_errors(server, query: str, body: bytes, status: int, inner: str) -> None:
+    response = requests.post(server.endpoint + DI_ANALYZE + query, headers=HEADERS, data=body)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error.get("innererror", {}).get("code", error["code"]) == inner
+
+
+def test_unsupported_api_version_is_refused(server) -> None:
+    response = requests.post(
+        server.endpoint + "/formrecognizer/documentModels/prebuilt-read:analyze",
+        params={"api-version": "2024-11-30"},
+        headers=HEADERS,
+        data=builders.text_pdf([["x"]]),
+    )
+    assert response.status_code == 400
+    assert "2022-08-31" in response.json()["error"]["message"]
+
+
+def test_cv_error_carries_flat_and_wrapped_fields(server) -> None:
+    response = requests.post(server.endpoint + "/vision/v3.2/read/analyze", headers=HEADERS, data=b"junk")
+    body = response.json()
+    assert response.status_code == 400
+    assert body["code"] == body["error"]["code"] == "InvalidImageFormat"
+    assert body["requestId"] == response.headers["apim-request-id"]
