@@ -7,6 +7,7 @@ pages travel between processes as results only, never as pixels.
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,7 +36,15 @@ class PageTask:
 
 
 def init_worker() -> None:
-    """Worker set-up: one thread per process, the pool provides the parallelism."""
+    """Worker set-up: one thread per process (the pool provides the parallelism), and no dying on signals
+    meant for the server.
+
+    Ctrl-C and systemd's stop signal the whole process group; the server then shuts down gracefully and ends its
+    pool itself, so workers must outlive that signal to let interrupted documents stay pending instead of failing.
+    Orphaned workers still exit, when the pool's pipe to the dead server closes.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.environ["OMP_THREAD_LIMIT"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
     import cv2

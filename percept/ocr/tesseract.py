@@ -63,7 +63,13 @@ class TesseractEngine:
         args.append("tsv")
         try:
             proc = subprocess.run(
-                args, input=_png(image), capture_output=True, env=self.env, timeout=TIMEOUT_S, check=False
+                args,
+                input=_png(image),
+                capture_output=True,
+                env=self.env,
+                timeout=TIMEOUT_S,
+                check=False,
+                start_new_session=True,  # a signal to the server's process group must not kill a page half-read
             )
         except subprocess.TimeoutExpired:
             raise ProcessingError(f"Tesseract took longer than {TIMEOUT_S} s on one page.") from None

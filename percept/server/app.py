@@ -15,7 +15,6 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,6 +24,7 @@ from ..errors import PerceptError
 from .errors import error_response, family_of
 from .fetch import UrlPolicy
 from .jobs import JobRunner
+from .responses import FastJSONResponse
 from .store import OperationStore
 
 log = logging.getLogger("percept.server")
@@ -95,7 +95,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             store.close()
 
     app = FastAPI(
-        default_response_class=ORJSONResponse,  # results are large; orjson renders them ~5x faster
+        default_response_class=FastJSONResponse,
         title="Percept",
         version=__version__,
         description="Azure Computer Vision and Document Intelligence APIs, self-hosted.",

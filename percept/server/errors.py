@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.responses import ORJSONResponse as JSONResponse
+from .responses import FastJSONResponse as JSONResponse
 
 AUTH_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an "

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import ORJSONResponse as JSONResponse
 
 from ...errors import InvalidRequest, NotFound, OperationInProgress
 from ...serializers.analyze_v3 import analyze_result
@@ -23,6 +22,7 @@ from ..deps import (
     require_key,
     timestamp,
 )
+from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, PENDING, SUCCEEDED
 
 SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import ORJSONResponse as JSONResponse
 
 from ...serializers.computervision import (
     ocr_result,
@@ -27,6 +26,7 @@ from ..deps import (
     require_key,
     timestamp,
 )
+from ..responses import FastJSONResponse as JSONResponse
 from ..store import PENDING, SUCCEEDED, Operation
 
 READ_VERSIONS = ("v3.0", "v3.1", "v3.2")
