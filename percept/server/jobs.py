@@ -27,7 +27,7 @@ log = logging.getLogger("percept.jobs")
 PURGE_INTERVAL_S = 60.0
 
 
-def error_body(exc: PerceptError) -> dict[str, Any]:
+def stored_error(exc: PerceptError) -> dict[str, Any]:
     """The stored error of a failed operation: outer code, inner code and message, as the APIs report them."""
     return {"code": exc.outer_code, "innercode": exc.code, "message": exc.message, "status": exc.status}
 
@@ -158,7 +158,7 @@ class JobRunner:
                 log.info("operation %s interrupted by shutdown; it resumes on the next start", op_id)
                 return
             if isinstance(exc, PerceptError):
-                self.store.mark_failed(op_id, error_body(exc))
+                self.store.mark_failed(op_id, stored_error(exc))
             else:
                 log.exception("operation %s failed", op_id)
                 self.store.mark_failed(op_id, _internal_error(f"Processing failed: {type(exc).__name__}"))
