@@ -83,6 +83,9 @@ class OperationStore:
         self.root = Path(data_dir)
         self.files = self.root / "operations"
         self.files.mkdir(parents=True, exist_ok=True)
+        # Uploads cut off by a crash never got their 202, and half-written results are rewritten on resume.
+        for leftover in [*self.files.glob("*.upload"), *self.files.glob("*.tmp")]:
+            leftover.unlink(missing_ok=True)
         self.ttl = ttl_seconds
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.root / "percept.sqlite3", check_same_thread=False, isolation_level=None)
