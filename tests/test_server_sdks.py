@@ -125,3 +125,22 @@ def test_documentintelligence_models_info_and_delete(server, digital_pdf: bytes)
     client.delete_analyze_result("prebuilt-read", result_id)
     with pytest.raises(ResourceNotFoundError):
         client.delete_analyze_result("prebuilt-read", result_id)
+
+
+GERMAN = ["Über die Brücke fährt ein großer Lastwagen.", "Die Größe der Äpfel überrascht Jürgen."]
+
+
+def test_locale_selects_the_tesseract_language_pack(server, tmp_path: Path) -> None:
+    from azure.ai.formrecognizer import DocumentAnalysisClient
+    from azure.core.credentials import AzureKeyCredential
+
+    from percept.ocr.languages import installed_packs
+
+    if "deu" not in installed_packs():
+        pytest.skip("the German Tesseract pack is not installed")
+    scan = builders.save_image(builders.render(builders.text_pdf([GERMAN], font="Vera"), dpi=200), tmp_path / "de.png")
+    client = DocumentAnalysisClient(server.endpoint, AzureKeyCredential(KEY))
+    with open(scan, "rb") as fh:
+        german = client.begin_analyze_document("prebuilt-read", fh, locale="de-DE").result()
+    assert cer(german.content, "\n".join(GERMAN)) <= 0.01
+    assert {"Über", "Brücke", "großer", "Äpfel"} <= set(german.content.replace(".", " ").split())

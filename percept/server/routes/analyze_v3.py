@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...errors import InvalidRequest, NotFound, OperationInProgress
+from ...ocr.languages import tesseract_languages
 from ...serializers.analyze_v3 import analyze_result
 from ...serializers.offsets import STRING_INDEX_TYPES
 from ..deps import (
@@ -83,7 +84,10 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
             raise InvalidRequest(f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
         if output_content_format not in (None, "text"):
             raise InvalidRequest("outputContentFormat=markdown is not available for prebuilt-read yet.")
-        params = {"pages": pages, "api_version": v, "string_index_type": string_index_type, "locale": locale}
+        params: dict[str, Any] = {"pages": pages, "api_version": v, "string_index_type": string_index_type}
+        pack = tesseract_languages(locale)
+        if pack:
+            params["options"] = {"ocr_languages": pack}
         op = await accept_document(request, services, model_id=model_id, params=params)
         location = f"{base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"
         headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from ...ocr.languages import tesseract_languages
 from ...serializers.computervision import (
     ocr_result,
     read_results_v3,
@@ -33,12 +34,10 @@ READ_VERSIONS = ("v3.0", "v3.1", "v3.2")
 # Status words differ by version: v1.0/v2.0 say "Not Started" with a space, v2.1 "NotStarted", v3 camelCase.
 _LEGACY_STATUS = {"notStarted": "Not Started", "running": "Running", "succeeded": "Succeeded", "failed": "Failed"}
 _V21_STATUS = {"notStarted": "NotStarted", "running": "Running", "succeeded": "Succeeded", "failed": "Failed"}
-# Tesseract packs for the OCR language codes callers send; others read with the configured default.
-_LANGUAGES = {"en": "eng", "de": "deu", "fr": "fra"}
 
 
 def _read_options(language: str | None) -> dict[str, Any]:
-    pack = _LANGUAGES.get((language or "").lower())
+    pack = tesseract_languages(language)
     return {"options": {"ocr_languages": pack}} if pack else {}
 
 
