@@ -15,6 +15,7 @@ from itertools import pairwise
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from .lines import sort_rows
 from .model import Line, Polygon, Word
 
 POINTS_PER_INCH = 72.0
@@ -205,18 +206,3 @@ def _row_box(words: list[Word]) -> Polygon:
     bot = max(w.polygon[5] for w in words)
     left, right = min(w.polygon[0] for w in words), max(w.polygon[2] for w in words)
     return (left, top, right, top, right, bot, left, bot)
-
-
-def sort_rows(lines: list[Line]) -> list[Line]:
-    """Top-to-bottom rows, left-to-right within a row (lines that overlap vertically by half share a row)."""
-    rows: list[list[Line]] = []
-    for line in sorted(lines, key=lambda ln: ln.polygon[1]):
-        top, bot = line.polygon[1], line.polygon[5]
-        if rows:
-            last = rows[-1][0].polygon
-            overlap = min(bot, last[5]) - max(top, last[1])
-            if overlap > 0.5 * min(bot - top, last[5] - last[1]):
-                rows[-1].append(line)
-                continue
-        rows.append([line])
-    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.polygon[0])]

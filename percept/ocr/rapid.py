@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EngineUnavailable
+from ..lines import join_fragments
 from ..model import Line, Polygon, Word, bounding_polygon
 from .base import OcrResult
 
@@ -47,8 +48,7 @@ class RapidOcrEngine:
                         words,
                     )
                 )
-        lines.sort(key=lambda ln: (round(ln.polygon[1] / 10), ln.polygon[0]))
-        return OcrResult(lines)
+        return OcrResult(join_fragments(lines))
 
 
 def _quad(points: list[list[float]]) -> Polygon:
