@@ -173,3 +173,23 @@ def test_tesseract_thresholding_is_configurable(clean_scan, truth) -> None:
     assert cer(text, truth) <= 0.01
     with pytest.raises(EngineUnavailable):
         TesseractEngine(thresholding="magic")
+
+
+def test_line_fragments_are_joined_in_reading_order() -> None:
+    from percept.lines import join_fragments
+    from percept.model import Line, Word, box_polygon
+
+    def frag(text: str, x0: float, y0: float) -> Line:
+        words = []
+        x = x0
+        for token in text.split():
+            words.append(Word(token, box_polygon(x, y0, x + 10 * len(token), y0 + 20), 0.9))
+            x += 10 * len(token) + 8
+        return Line(text, box_polygon(x0, y0, x - 8, y0 + 20), words)
+
+    # one printed line cut in two at slightly different heights, given out of order, and a far column
+    lines = [frag("further assumed that", 60, 102), frag("is", 30, 100), frag("Column two", 600, 101)]
+    lines.append(frag("next row", 30, 140))
+    joined = join_fragments(lines)
+    assert [ln.content for ln in joined] == ["is further assumed that", "Column two", "next row"]
+    assert [w.content for w in joined[0].words] == ["is", "further", "assumed", "that"]
