@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -33,7 +35,25 @@ def make_executor(workers: int) -> ProcessPoolExecutor:
     """A pool of page workers; forkserver keeps it safe to create from a threaded server."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["percept.worker"])
+    if threading.current_thread() is threading.main_thread():
+        _start_forkserver_ignoring_stop_signals()
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker)
+
+
+def _start_forkserver_ignoring_stop_signals() -> None:
+    """Start the forkserver with SIGINT and SIGTERM ignored (an ignored signal stays ignored across exec).
+
+    Ctrl-C and systemd signal the whole process group; the server then stops gracefully and ends its pool itself,
+    so the process that starts workers must outlive that signal too. It still exits when its parent dies.
+    """
+    from multiprocessing import forkserver
+
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        forkserver.ensure_running()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def read_document(
@@ -130,7 +150,10 @@ def _run_pool(
         while queue or in_flight:
             while queue and len(in_flight) < window:
                 task = queue.popleft()
-                in_flight[pool.submit(run_task, task)] = task
+                try:
+                    in_flight[pool.submit(run_task, task)] = task
+                except OSError as exc:  # the pool could not start a worker process
+                    raise WorkerCrashed(f"A worker process could not be started: {exc}") from None
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 task = in_flight.pop(future)

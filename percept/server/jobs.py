@@ -166,7 +166,7 @@ class JobRunner:
     async def _purge(self) -> None:
         while True:
             try:
-                n = self.store.purge_expired()
+                n = await asyncio.to_thread(self.store.purge_expired)  # file deletes stay off the loop
                 if n:
                     log.info("deleted %d expired results", n)
             except Exception:
