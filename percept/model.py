@@ -11,7 +11,7 @@ Polygons are 8 numbers, clockwise from the top-left corner of the text as read.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 Polygon = tuple[float, float, float, float, float, float, float, float]
@@ -68,6 +68,47 @@ class Paragraph:
 
 
 @dataclass(slots=True)
+class TableCell:
+    """One cell; ``block`` is the index in ``Page.blocks`` of the paragraph holding its lines (None: empty)."""
+
+    row: int
+    column: int
+    polygon: Polygon
+    row_span: int = 1
+    column_span: int = 1
+    kind: Literal["content", "columnHeader", "rowHeader", "stubHead"] = "content"
+    block: int | None = None
+    content: str = ""
+    span: Span | None = None
+
+
+@dataclass(slots=True)
+class Table:
+    """A table on one page (a table that continues on the next page is one table per page, as Azure reports)."""
+
+    page_number: int
+    row_count: int
+    column_count: int
+    cells: list[TableCell]
+    polygon: Polygon
+    span: Span | None = None
+
+
+@dataclass(slots=True)
+class SelectionMark:
+    """A check box or radio button. ``line``/``word`` place its token in the content: ``word`` is the index of
+    the word it is (a ☒ glyph) when ``is_word``, else the position it is inserted before."""
+
+    state: Literal["selected", "unselected"]
+    polygon: Polygon
+    confidence: float
+    line: int | None = None
+    word: int = 0
+    is_word: bool = False
+    span: Span | None = None
+
+
+@dataclass(slots=True)
 class Page:
     page_number: int
     width: float
@@ -80,10 +121,30 @@ class Page:
     engine: str | None = None
     # Paragraph grouping as the engine saw it: line indices per block, in reading order.
     blocks: list[list[int]] = field(default_factory=list)
+    # Set by layout analysis: a role per block (None: body text), tables and selection marks.
+    roles: list[str | None] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    selection_marks: list[SelectionMark] = field(default_factory=list)
 
     @property
     def words(self) -> list[Word]:
         return [w for line in self.lines for w in line.words]
+
+
+@dataclass(slots=True)
+class KeyValueElement:
+    content: str
+    page_number: int
+    polygon: Polygon
+    words: list[Word]
+    span: Span | None = None
+
+
+@dataclass(slots=True)
+class KeyValuePair:
+    key: KeyValueElement
+    value: KeyValueElement | None
+    confidence: float
 
 
 @dataclass(slots=True)
@@ -101,63 +162,12 @@ class Document:
     languages: list[Language] = field(default_factory=list)
     mime_type: str = "application/octet-stream"
     page_count: int = 0  # pages in the source, also those not selected
+    content_format: Literal["text", "markdown"] = "text"
+    key_value_pairs: list[KeyValuePair] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Document:
-        def span(d: dict[str, Any] | list[int]) -> Span:
-            return Span(**d) if isinstance(d, dict) else Span(*d)
-
-        pages = []
-        for p in data["pages"]:
-            lines = [
-                Line(
-                    content=ln["content"],
-                    polygon=tuple(ln["polygon"]),  # type: ignore[arg-type]
-                    words=[
-                        Word(w["content"], tuple(w["polygon"]), w["confidence"], span(w["span"]))  # type: ignore[arg-type]
-                        for w in ln["words"]
-                    ],
-                    span=span(ln["span"]),
-                )
-                for ln in p["lines"]
-            ]
-            pages.append(
-                Page(
-                    page_number=p["page_number"],
-                    width=p["width"],
-                    height=p["height"],
-                    unit=p["unit"],
-                    angle=p["angle"],
-                    lines=lines,
-                    span=span(p["span"]),
-                    source=p["source"],
-                    engine=p["engine"],
-                    blocks=[list(b) for b in p["blocks"]],
-                )
-            )
-        paragraphs = [
-            Paragraph(
-                page_number=g["page_number"],
-                line_indices=list(g["line_indices"]),
-                polygon=tuple(g["polygon"]),  # type: ignore[arg-type]
-                content=g["content"],
-                span=span(g["span"]),
-                role=g["role"],
-            )
-            for g in data["paragraphs"]
-        ]
-        languages = [Language(x["locale"], [span(s) for s in x["spans"]], x["confidence"]) for x in data["languages"]]
-        return cls(
-            pages=pages,
-            content=data["content"],
-            paragraphs=paragraphs,
-            languages=languages,
-            mime_type=data["mime_type"],
-            page_count=data["page_count"],
-        )
+    @property
+    def tables(self) -> list[Table]:
+        return [t for p in self.pages for t in p.tables]
 
 
 def bounding_polygon(polygons: list[Polygon]) -> Polygon:
