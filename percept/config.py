@@ -36,6 +36,7 @@ class ReadOptions(BaseSettings):
     deskew: bool = Field(True, description="Correct skew of a few degrees before OCR.")
     text_layer: bool = Field(True, description="Use a PDF's own text layer where it is good.")
     rescale: bool = Field(True, description="Resize pages so characters are ~22 px tall before OCR.")
+    layout: bool = Field(False, description="Also find tables, selection marks and paragraph roles (layout).")
 
     def worker_count(self) -> int:
         return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)

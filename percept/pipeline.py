@@ -18,10 +18,12 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Literal, NamedTuple
 
 from .assemble import assemble
 from .config import Limits, ReadOptions, default_limits
 from .errors import ContentTooLarge, WorkerCrashed
+from .layout.keyvalue import key_value_pairs
 from .model import Document, Page
 from .pages import parse_pages
 from .source import DocumentRef, open_document
@@ -29,6 +31,7 @@ from .worker import PageTask, init_worker, run_task
 
 TEXT_LAYER_CHUNK = 8
 Progress = Callable[[int, int], None]
+ContentFormat = Literal["text", "markdown"]
 
 
 def make_executor(workers: int) -> ProcessPoolExecutor:
@@ -64,8 +67,15 @@ def read_document(
     limits: Limits | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    content_format: ContentFormat = "text",
+    key_value_pairs: bool = False,
 ) -> Document:
-    """Read a document from a path or bytes; raises a :class:`~percept.errors.PerceptError` on bad input."""
+    """Read a document from a path or bytes; raises a :class:`~percept.errors.PerceptError` on bad input.
+
+    With ``options.layout`` the result also has tables, selection marks and paragraph roles;
+    ``key_value_pairs`` adds general key-value pairs; ``content_format="markdown"`` writes the content as
+    Document Intelligence's markdown."""
+    out = _Output(content_format, key_value_pairs)
     options = options or ReadOptions()
     limits = limits or default_limits()
     if isinstance(source, bytes | bytearray):
@@ -76,8 +86,8 @@ def read_document(
         with tempfile.TemporaryDirectory(prefix="percept-") as tmp:
             path = Path(tmp) / "document"
             path.write_bytes(source)
-            return _read(open_document(path, limits), pages, options, limits, executor, progress)
-    return _read(open_document(source, limits), pages, options, limits, executor, progress)
+            return _read(open_document(path, limits), pages, options, limits, executor, progress, out)
+    return _read(open_document(source, limits), pages, options, limits, executor, progress, out)
 
 
 def read_validated(
@@ -88,9 +98,17 @@ def read_validated(
     limits: Limits | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    content_format: ContentFormat = "text",
+    key_value_pairs: bool = False,
 ) -> Document:
     """Read a document :func:`~percept.source.open_document` already validated (the server validates on POST)."""
-    return _read(ref, pages, options or ReadOptions(), limits or default_limits(), executor, progress)
+    out = _Output(content_format, key_value_pairs)
+    return _read(ref, pages, options or ReadOptions(), limits or default_limits(), executor, progress, out)
+
+
+class _Output(NamedTuple):
+    content_format: ContentFormat
+    key_value_pairs: bool
 
 
 def _read(
@@ -100,6 +118,7 @@ def _read(
     limits: Limits,
     executor: Executor | None,
     progress: Progress | None,
+    out: _Output,
 ) -> Document:
     indices = parse_pages(pages, ref.page_count)
     workers = min(options.worker_count(), len(indices))
@@ -110,7 +129,15 @@ def _read(
             results = _run_pool(pool, workers, ref, indices, options, limits, progress)
     else:
         results = _run_pool(executor, max(workers, 2), ref, indices, options, limits, progress)
-    return assemble([results[i] for i in indices], mime_type=ref.mime_type, page_count=ref.page_count)
+    doc = assemble(
+        [results[i] for i in indices],
+        mime_type=ref.mime_type,
+        page_count=ref.page_count,
+        content_format=out.content_format,
+    )
+    if out.key_value_pairs:
+        doc.key_value_pairs = key_value_pairs(doc)
+    return doc
 
 
 def _run_inline(

@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 
 from . import geometry
 from .config import Limits, ReadOptions
+from .layout.page import analyze_page, image_shapes_for, pdf_shapes_for
 from .model import Line, Page, Word
 from .ocr import OcrResult, get_engine
 from .source import DocumentRef, load_image_page
@@ -60,12 +61,14 @@ def run_task(task: PageTask) -> list[Page | None]:
 
 def _pdf_pages(task: PageTask) -> list[Page | None]:
     pdf = pdfium.PdfDocument(task.ref.path)
+    if task.options.layout:
+        pdf.init_forms()  # AcroForm check boxes carry their state in the form, not in the page content
     try:
         out: list[Page | None] = []
         for index in task.indices:
             page = pdf[index]
             try:
-                out.append(_pdf_page(task, index, page))
+                out.append(_pdf_page(task, index, page, pdf))
             finally:
                 page.close()
         return out
@@ -73,7 +76,7 @@ def _pdf_pages(task: PageTask) -> list[Page | None]:
         pdf.close()
 
 
-def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage) -> Page | None:
+def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage, pdf: pdfium.PdfDocument) -> Page | None:
     geo = page_geometry(page)
     result = Page(page_number=index + 1, width=round(geo.width, 4), height=round(geo.height, 4), unit="inch")
     if task.options.text_layer:
@@ -81,6 +84,8 @@ def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage) -> Page | None:
         if lines:
             result.lines, result.source, result.engine = lines, "text-layer", "pdfium"
             result.angle = geometry.normalize_angle(geo.rotation)
+            if task.options.layout:
+                analyze_page(result, *pdf_shapes_for(pdf, page, geo))
             return result
     if _is_blank(page):
         result.source = "empty"
@@ -95,6 +100,8 @@ def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage) -> Page | None:
     result.lines = [_scale_line(line, 1.0 / dpi) for line in ocr.lines]
     result.blocks, result.angle = ocr.blocks, angle
     result.source, result.engine = "ocr", task.options.ocr_engine
+    if task.options.layout:
+        analyze_page(result, *image_shapes_for(gray, result.lines, 1.0 / dpi))
     return result
 
 
@@ -105,7 +112,7 @@ def _is_blank(page: pdfium.PdfPage) -> bool:
 def _image_page(task: PageTask, index: int) -> Page:
     gray = load_image_page(task.ref, index, task.limits)  # already upright per EXIF: its shape is the page's
     ocr, angle = read_image(gray, task.options)
-    return Page(
+    page = Page(
         page_number=index + 1,
         width=gray.shape[1],
         height=gray.shape[0],
@@ -116,6 +123,9 @@ def _image_page(task: PageTask, index: int) -> Page:
         source="ocr",
         engine=task.options.ocr_engine,
     )
+    if task.options.layout:
+        analyze_page(page, *image_shapes_for(gray, page.lines))
+    return page
 
 
 def _vertical_share(result: OcrResult) -> float:

@@ -142,3 +142,69 @@ def png_header(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 64)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+RULED = [
+    ["Item", "Qty", "Price", "Total"],
+    ["Widget", "2", "10.00", "20.00"],
+    ["Gadget", "1", "22.00", "22.00"],
+    ["Subtotal", None, None, "42.00"],  # "Subtotal" spans three columns
+]
+BORDERLESS = [
+    ["Region", "Units", "Revenue"],
+    ["North", "120", "4,800"],
+    ["South", "95", "3,610"],
+    ["West", "143", "5,720"],
+]
+MARKS = [("Express delivery", "cross"), ("Gift wrap", None), ("Insured", "fill"), ("Signature", "tick")]
+
+
+def layout_pdf() -> bytes:
+    """A digital form: a title, key-value lines, a ruled table with a spanning cell, a borderless table and four
+    check boxes (crossed, empty, filled, ticked) drawn as vector squares."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    c.setFont("Helvetica-Bold", 24)
+    c.drawString(72, 720, "Quarterly Report")
+    c.setFont("Helvetica", 11)
+    c.drawString(72, 690, "Date: 9/10/2020")
+    c.drawString(300, 690, "Invoice For: Contoso Ltd")
+    # Ruled table: 4 columns x 4 rows, 22 pt rows; the last row's first cell spans three columns.
+    xs, top, rh = [72, 222, 302, 392, 492], 650, 22
+    ys = [top - rh * i for i in range(len(RULED) + 1)]
+    c.setLineWidth(0.8)
+    for y in ys:
+        c.line(xs[0], y, xs[-1], y)
+    for i, x in enumerate(xs):
+        c.line(x, ys[0], x, ys[-1] if i in (0, 3, 4) else ys[-2])
+    for r, row in enumerate(RULED):
+        c.setFont("Helvetica-Bold" if r == 0 else "Helvetica", 11)
+        for k, text in enumerate(row):
+            if text:
+                c.drawString(xs[k] + 6, ys[r] - 15, text)
+    # Borderless table.
+    c.setFont("Helvetica", 11)
+    for r, row in enumerate(BORDERLESS):
+        for k, text in enumerate(row):
+            c.drawString(72 + 130 * k, 520 - 18 * r, text)
+    # Check boxes with their labels.
+    for i, (label, state) in enumerate(MARKS):
+        x, y, s = 72, 420 - 26 * i, 11
+        c.setLineWidth(1)
+        c.rect(x, y, s, s, stroke=1, fill=0)
+        if state == "cross":
+            c.line(x + 2, y + 2, x + s - 2, y + s - 2)
+            c.line(x + 2, y + s - 2, x + s - 2, y + 2)
+        elif state == "fill":
+            c.rect(x + 2.5, y + 2.5, s - 5, s - 5, stroke=0, fill=1)
+        elif state == "tick":
+            p = c.beginPath()
+            p.moveTo(x + 2, y + 5)
+            p.lineTo(x + 4.5, y + 2)
+            p.lineTo(x + s - 2, y + s - 2)
+            c.drawPath(p, stroke=1, fill=0)
+        c.drawString(x + 20, y + 1, label)
+    c.setFont("Helvetica", 9)
+    c.drawString(300, 40, "3")
+    c.save()
+    return buf.getvalue()

@@ -56,10 +56,22 @@ def _cut(idx: list[int], units: Sequence[Unit]) -> list[int]:
     rows = _groups(idx, units, 1)
     if len(rows) > 1:
         return [i for g in rows for i in _cut(g, units)]
-    if len(cols) > 1:
-        # Label/value blocks side by side: read across, row by row.
-        return sorted(idx, key=lambda i: (units[i].y0, units[i].x0))
-    return sorted(idx, key=lambda i: (units[i].y0, units[i].x0))
+    return _rows_then_x(idx, units)
+
+
+def _rows_then_x(idx: list[int], units: Sequence[Unit]) -> list[int]:
+    """Blocks side by side (labels and values, a row of check boxes): read across, row by row."""
+    rows: list[list[int]] = []
+    for i in sorted(idx, key=lambda i: units[i].y0):
+        u = units[i]
+        if rows:
+            first = units[rows[-1][0]]
+            overlap = min(u.y1, first.y1) - max(u.y0, first.y0)
+            if overlap > 0.5 * min(u.y1 - u.y0, first.y1 - first.y0):
+                rows[-1].append(i)
+                continue
+        rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda i: units[i].x0)]
 
 
 def _prose(group: list[int], units: Sequence[Unit]) -> bool:

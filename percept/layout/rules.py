@@ -197,7 +197,6 @@ def image_shapes(gray: np.ndarray, text_height: float) -> ImageShapes:
     """
     import cv2
 
-    h, w = gray.shape
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
     length = int(max(25, 3.0 * text_height))
     thick = max(4.0, 0.5 * text_height)
@@ -245,10 +244,6 @@ def _image_boxes(ink: np.ndarray, text_height: float) -> list[Box]:
         m = max(2, int(0.2 * (x1 - x0)))  # skip the outline itself
         inner = ink[y0 + m : y1 - m, x0 + m : x1 - m]
         fill = float(inner.mean() / 255.0) if inner.size else 0.0
-        # A box must be hollow around its outline: a solid blob (a letter "o", a bullet) has ink right inside.
-        ring = ink[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2]
-        if ring.size and ring[: max(1, m // 2)].mean() > 200 and ring[-max(1, m // 2) :].mean() > 200:
-            continue
         out.append(b._replace(fill=round(fill, 3)))
     return out
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from math import ceil
 from typing import NamedTuple
 
@@ -435,7 +436,7 @@ def _join_rows(
 
     gaps = len(boxes) - 1
     # Rules between most pairs of text lines: a ruled table, where only rules end a row.
-    ruled_rows = gaps > 0 and sum(ruled(a, b) for a, b in zip(boxes, boxes[1:], strict=False)) >= 0.5 * gaps
+    ruled_rows = gaps > 0 and sum(ruled(a, b) for a, b in pairwise(boxes)) >= 0.5 * gaps
     out_t: list[dict[int, tuple[int, list[int]]]] = [table[0]]
     out_b: list[list[float]] = [boxes[0]]
     for cells, box in zip(table[1:], boxes[1:], strict=True):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Document, Page
+from ..model import Document, KeyValueElement, Page, Span, Table
 from .offsets import OffsetMap, StringIndexType
 
 API_VERSION = "2024-11-30"  # the newest, what the CLI prints
@@ -22,7 +22,56 @@ def _poly(polygon: tuple[float, ...]) -> list[float]:
     return list(polygon)  # rounded where made (4 decimals in inches, 2 in pixels), not on every response
 
 
-def _page(page: Page, om: OffsetMap) -> dict[str, Any]:
+def _region(page_number: int, polygon: tuple[float, ...]) -> list[dict[str, Any]]:
+    return [{"pageNumber": page_number, "polygon": _poly(polygon)}]
+
+
+def _spans(span: Span | None, om: OffsetMap) -> list[dict[str, int]]:
+    return [om.span(span)] if span is not None else []
+
+
+def _table(t: Table, om: OffsetMap) -> dict[str, Any]:
+    return {
+        "rowCount": t.row_count,
+        "columnCount": t.column_count,
+        "cells": [
+            {
+                **({"kind": c.kind} if c.kind != "content" else {}),
+                "rowIndex": c.row,
+                "columnIndex": c.column,
+                **({"rowSpan": c.row_span} if c.row_span > 1 else {}),
+                **({"columnSpan": c.column_span} if c.column_span > 1 else {}),
+                "content": c.content,
+                "boundingRegions": _region(t.page_number, c.polygon),
+                "spans": _spans(c.span, om),
+            }
+            for c in t.cells
+        ],
+        "boundingRegions": _region(t.page_number, t.polygon),
+        "spans": _spans(t.span, om),
+    }
+
+
+def _kv_element(e: KeyValueElement, om: OffsetMap) -> dict[str, Any]:
+    return {"content": e.content, "boundingRegions": _region(e.page_number, e.polygon), "spans": _spans(e.span, om)}
+
+
+def _page(page: Page, om: OffsetMap, layout: bool) -> dict[str, Any]:
+    out = _page_read(page, om)
+    if layout:
+        out["selectionMarks"] = [
+            {
+                "state": m.state,
+                "polygon": _poly(m.polygon),
+                "confidence": m.confidence,
+                "span": om.span(m.span) if m.span is not None else {"offset": 0, "length": 0},
+            }
+            for m in page.selection_marks
+        ]
+    return out
+
+
+def _page_read(page: Page, om: OffsetMap) -> dict[str, Any]:
     return {
         "pageNumber": page.page_number,
         "angle": page.angle,
@@ -53,12 +102,13 @@ def analyze_result(
     string_index_type: StringIndexType = "textElements",
 ) -> dict[str, Any]:
     om = OffsetMap(doc.content, string_index_type)
+    layout = model_id != "prebuilt-read"
     result: dict[str, Any] = {
         "apiVersion": api_version,
         "modelId": model_id,
         "stringIndexType": string_index_type,
         "content": doc.content,
-        "pages": [_page(p, om) for p in doc.pages],
+        "pages": [_page(p, om, layout) for p in doc.pages],
         "paragraphs": [
             {
                 "spans": [om.span(g.span)],
@@ -74,6 +124,17 @@ def analyze_result(
             for lang in doc.languages
         ],
     }
+    if layout:
+        result["tables"] = [_table(t, om) for t in doc.tables]
+    if layout and (doc.key_value_pairs or model_id == "prebuilt-document"):
+        result["keyValuePairs"] = [
+            {
+                "key": _kv_element(kv.key, om),
+                **({"value": _kv_element(kv.value, om)} if kv.value else {}),
+                "confidence": kv.confidence,
+            }
+            for kv in doc.key_value_pairs
+        ]
     if VERSIONS[api_version]["content_format"]:
-        result["contentFormat"] = "text"
+        result["contentFormat"] = doc.content_format
     return result

@@ -160,5 +160,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         app.include_router(router)
     for router in computervision.routers():
         app.include_router(router)
+    app.include_router(formrecognizer_v2.router)
     app.add_middleware(NormalizePath)
     return app

@@ -117,10 +117,14 @@ class JobRunner:
         Documents validated on POST carry their type and page count, so they are not opened twice.
         """
         pages, options = params.get("pages"), self._options(params)
+        output: dict[str, Any] = {
+            "content_format": params.get("content_format", "text"),
+            "key_value_pairs": bool(params.get("key_value_pairs")),
+        }
         if "mime_type" in params:
             ref = DocumentRef(str(path), params["mime_type"], params["page_count"])
-            return read_validated(ref, pages=pages, options=options, limits=self.limits, executor=pool)
-        return read_document(path, pages=pages, options=options, limits=self.limits, executor=pool)
+            return read_validated(ref, pages=pages, options=options, limits=self.limits, executor=pool, **output)
+        return read_document(path, pages=pages, options=options, limits=self.limits, executor=pool, **output)
 
     async def read_now(self, path: Path, params: dict[str, Any]) -> Document:
         """For synchronous APIs (``/ocr``): the same work, awaited without blocking the loop."""

@@ -30,7 +30,18 @@ SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "formrecognizer": ("2023-07-31", ("2022-08-31", "2023-07-31")),
     "documentintelligence": ("2024-11-30", ("2024-11-30",)),
 }
-PREBUILT = {"prebuilt-read": "Extract printed and handwritten text from documents and images."}
+PREBUILT = {
+    "prebuilt-read": "Extract printed and handwritten text from documents and images.",
+    "prebuilt-layout": "Extract text, tables, selection marks and document structure.",
+    "prebuilt-document": "Extract text, tables, structure and general key-value pairs.",
+}
+# Models each service version offers (prebuilt-document was folded into layout's keyValuePairs in 2024-11-30).
+VERSION_MODELS = {
+    "2022-08-31": ("prebuilt-read", "prebuilt-layout", "prebuilt-document"),
+    "2023-07-31": ("prebuilt-read", "prebuilt-layout", "prebuilt-document"),
+    "2024-11-30": ("prebuilt-read", "prebuilt-layout"),
+}
+FEATURES = ("ocrHighResolution", "languages", "barcodes", "formulas", "keyValuePairs", "styleFont", "queryFields")
 MODEL_CREATED = "2024-11-30T00:00:00Z"
 CUSTOM_MODEL_LIMIT = 250
 
@@ -62,8 +73,8 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
             )
         return v
 
-    def model(model_id: str) -> None:
-        if model_id not in PREBUILT:
+    def model(model_id: str, v: str) -> None:
+        if model_id not in VERSION_MODELS[v]:
             raise NotFound(f"Model '{model_id}' was not found.")
 
     @router.post("/documentModels/{model_id}:analyze", status_code=202, response_class=Response)
@@ -79,15 +90,30 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
         output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
     ) -> Response:
         v = version(api_version)
-        model(model_id)
+        model(model_id, v)
         if string_index_type not in STRING_INDEX_TYPES:
             raise InvalidRequest(f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
-        if output_content_format not in (None, "text"):
-            raise InvalidRequest("outputContentFormat=markdown is not available for prebuilt-read yet.")
-        params: dict[str, Any] = {"pages": pages, "api_version": v, "string_index_type": string_index_type}
+        wanted = [f.strip() for f in (features or "").split(",") if f.strip()]
+        unknown = [f for f in wanted if f not in FEATURES]
+        if unknown:
+            raise InvalidRequest(f"Unknown feature '{unknown[0]}'; features are {', '.join(FEATURES)}.")
+        layout = model_id != "prebuilt-read"
+        if output_content_format not in (None, "text", "markdown"):
+            raise InvalidRequest("outputContentFormat must be text or markdown.")
+        if output_content_format == "markdown" and not layout:
+            raise InvalidRequest("outputContentFormat=markdown needs prebuilt-layout; prebuilt-read returns text.")
+        params: dict[str, Any] = {
+            "pages": pages,
+            "api_version": v,
+            "string_index_type": string_index_type,
+            "content_format": output_content_format or "text",
+            "key_value_pairs": model_id == "prebuilt-document" or (layout and "keyValuePairs" in wanted),
+        }
+        options: dict[str, Any] = {"layout": layout}
         pack = tesseract_languages(locale)
         if pack:
-            params["options"] = {"ocr_languages": pack}
+            options["ocr_languages"] = pack
+        params["options"] = options
         op = await accept_document(request, services, model_id=model_id, params=params)
         location = f"{base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"
         headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}
@@ -133,12 +159,12 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
     @router.get("/documentModels")
     async def list_models(api_version: ApiVersion = None) -> dict[str, Any]:
         v = version(api_version)
-        return {"value": [_model_info(m, v) for m in PREBUILT]}
+        return {"value": [_model_info(m, v) for m in VERSION_MODELS[v]]}
 
     @router.get("/documentModels/{model_id}")
     async def get_model(model_id: str, api_version: ApiVersion = None) -> dict[str, Any]:
         v = version(api_version)
-        model(model_id)
+        model(model_id, v)
         return _model_info(model_id, v)
 
     @router.get("/info")

@@ -1,0 +1,90 @@
+"""The ``analyzeResult`` of Form Recognizer v2.0 and v2.1 layout: readResults, pageResults with tables, and in
+v2.1 selection marks. Every ``elements`` pointer resolves into readResults, as the SDK requires."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Document, Page, Word
+
+VERSIONS = {"2.0": "2.0.0", "2.1": "2.1.0"}
+
+
+def _box(polygon: tuple[float, ...]) -> list[float]:
+    return list(polygon)
+
+
+def _read_result(page: Page, v21: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "page": page.page_number,
+        "angle": page.angle,
+        "width": page.width,
+        "height": page.height,
+        "unit": page.unit,
+        "lines": [
+            {
+                "boundingBox": _box(ln.polygon),
+                "text": " ".join(w.content for w in ln.words),
+                "words": [
+                    {"boundingBox": _box(w.polygon), "text": w.content, "confidence": round(w.confidence, 3)}
+                    for w in ln.words
+                ],
+                **({"appearance": {"style": {"name": "other", "confidence": 1.0}}} if v21 else {}),
+            }
+            for ln in page.lines
+        ],
+    }
+    if v21:
+        out["selectionMarks"] = [
+            {"boundingBox": _box(m.polygon), "confidence": m.confidence, "state": m.state} for m in page.selection_marks
+        ]
+    return out
+
+
+def _page_result(page: Page, p: int, v21: bool) -> dict[str, Any]:
+    pointer: dict[int, str] = {
+        id(w): f"#/readResults/{p}/lines/{li}/words/{wi}"
+        for li, ln in enumerate(page.lines)
+        for wi, w in enumerate(ln.words)
+    }
+    marks_at: dict[int, list[str]] = {}
+    if v21:
+        for s, m in enumerate(page.selection_marks):
+            if m.line is not None and not m.is_word:
+                marks_at.setdefault(m.line, []).append(f"#/readResults/{p}/selectionMarks/{s}")
+    tables = []
+    for t in page.tables:
+        cells = []
+        for c in t.cells:
+            lines = page.blocks[c.block] if c.block is not None else []
+            words: list[Word] = [w for li in lines for w in page.lines[li].words]
+            elements = [pointer[id(w)] for w in words] + [e for li in lines for e in marks_at.get(li, [])]
+            cell: dict[str, Any] = {
+                "rowIndex": c.row,
+                "columnIndex": c.column,
+                "text": " ".join(w.content for w in words),
+                "boundingBox": _box(c.polygon),
+                "confidence": 1.0,
+                "elements": elements,
+            }
+            if c.row_span > 1:
+                cell["rowSpan"] = c.row_span
+            if c.column_span > 1:
+                cell["columnSpan"] = c.column_span
+            if c.kind == "columnHeader":
+                cell["isHeader"] = True
+            cells.append(cell)
+        table: dict[str, Any] = {"rows": t.row_count, "columns": t.column_count, "cells": cells}
+        if v21:
+            table["boundingBox"] = _box(t.polygon)
+        tables.append(table)
+    return {"page": page.page_number, "tables": tables}
+
+
+def layout_result(doc: Document, version: str) -> dict[str, Any]:
+    v21 = version == "2.1"
+    return {
+        "version": VERSIONS[version],
+        "readResults": [_read_result(page, v21) for page in doc.pages],
+        "pageResults": [_page_result(page, p, v21) for p, page in enumerate(doc.pages)],
+    }
