@@ -174,7 +174,7 @@ def bounding_polygon(polygons: list[Polygon]) -> Polygon:
     """Axis-aligned box around polygons, as a polygon."""
     xs = [p[i] for p in polygons for i in (0, 2, 4, 6)]
     ys = [p[i] for p in polygons for i in (1, 3, 5, 7)]
-    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    x0, y0, x1, y1 = float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))
     return (x0, y0, x1, y0, x1, y1, x0, y1)
 
 

@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 
 from . import geometry
 from .config import Limits, ReadOptions
-from .layout.page import analyze_page, image_shapes_for, pdf_shapes_for
+from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
 from .model import Line, Page, Word
 from .ocr import OcrResult, get_engine
 from .source import DocumentRef, load_image_page
@@ -96,12 +96,14 @@ def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage, pdf: pdfium.PdfD
     bitmap = page.render(scale=dpi / 72.0, grayscale=True)
     gray = np.array(bitmap.to_numpy()).reshape(bitmap.height, bitmap.width)
     bitmap.close()
+    if task.options.layout:
+        rules, boxes, gray = scan_shapes(gray)
     ocr, angle = read_image(gray, task.options, dpi=dpi)
     result.lines = [_scale_line(line, 1.0 / dpi) for line in ocr.lines]
     result.blocks, result.angle = ocr.blocks, angle
     result.source, result.engine = "ocr", task.options.ocr_engine
     if task.options.layout:
-        analyze_page(result, *image_shapes_for(gray, result.lines, 1.0 / dpi))
+        analyze_page(result, *scale_shapes(rules, boxes, 1.0 / dpi))
     return result
 
 
@@ -111,6 +113,8 @@ def _is_blank(page: pdfium.PdfPage) -> bool:
 
 def _image_page(task: PageTask, index: int) -> Page:
     gray = load_image_page(task.ref, index, task.limits)  # already upright per EXIF: its shape is the page's
+    if task.options.layout:
+        rules, boxes, gray = scan_shapes(gray)
     ocr, angle = read_image(gray, task.options)
     page = Page(
         page_number=index + 1,
@@ -124,7 +128,7 @@ def _image_page(task: PageTask, index: int) -> Page:
         engine=task.options.ocr_engine,
     )
     if task.options.layout:
-        analyze_page(page, *image_shapes_for(gray, page.lines))
+        analyze_page(page, rules, boxes)
     return page
 
 

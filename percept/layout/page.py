@@ -42,15 +42,31 @@ def pdf_shapes_for(pdf: pdfium.PdfDocument, page: pdfium.PdfPage, geo: PageGeome
     return shapes.rules, shapes.boxes + pdf_form_boxes(pdf, page, geo)
 
 
-def image_shapes_for(gray: np.ndarray, lines: Sequence[Line], k: float = 1.0) -> tuple[list[Rule], list[Box]]:
-    """Rulings and boxes of a scanned page; ``k`` converts image pixels to the page's unit."""
-    heights = sorted(ln.polygon[5] - ln.polygon[1] for ln in lines)
-    text_h = (heights[len(heights) // 2] / k) if heights else 0.01 * gray.shape[0]
-    shapes = image_shapes(gray, max(8.0, 0.7 * text_h))
-    if k == 1.0:
-        return shapes.rules, shapes.boxes
-    rules = [Rule(r.x0 * k, r.y0 * k, r.x1 * k, r.y1 * k) for r in shapes.rules]
-    boxes = [b._replace(x0=b.x0 * k, y0=b.y0 * k, x1=b.x1 * k, y1=b.y1 * k) for b in shapes.boxes]
+def scan_shapes(gray: np.ndarray) -> tuple[list[Rule], list[Box], np.ndarray]:
+    """Rulings and boxes of a scanned page, and the page with its rulings painted out.
+
+    Tesseract reads text inside a ruled grid poorly or not at all (it takes the grid for a picture), so layout
+    OCRs the page without its lines; the lines themselves become the table's grid.
+    """
+    import cv2
+
+    from ..geometry import char_height
+
+    text_h = char_height(gray) or 0.01 * gray.shape[0]
+    shapes = image_shapes(gray, max(8.0, text_h))
+    if not shapes.rules:
+        return shapes.rules, shapes.boxes, gray
+    clean = gray.copy()
+    thick = max(3, round(0.3 * text_h))
+    for r in shapes.rules:
+        cv2.line(clean, (round(r.x0), round(r.y0)), (round(r.x1), round(r.y1)), 255, thick)
+    return shapes.rules, shapes.boxes, clean
+
+
+def scale_shapes(rules: list[Rule], boxes: list[Box], k: float) -> tuple[list[Rule], list[Box]]:
+    """Shapes found in image pixels, in the page's unit (inches for a scanned PDF page)."""
+    rules = [Rule(r.x0 * k, r.y0 * k, r.x1 * k, r.y1 * k) for r in rules]
+    boxes = [b._replace(x0=b.x0 * k, y0=b.y0 * k, x1=b.x1 * k, y1=b.y1 * k) for b in boxes]
     return rules, boxes
 
 
@@ -119,7 +135,7 @@ def analyze_page(page: Page, rules: list[Rule], boxes: list[Box]) -> None:
 
 def _round(poly: tuple[float, ...], unit: str) -> tuple[float, ...]:  # type: ignore[type-arg]
     d = 4 if unit == "inch" else 2
-    return tuple(round(v, d) for v in poly)  # type: ignore[return-value]
+    return tuple(round(float(v), d) for v in poly)  # type: ignore[return-value]
 
 
 def _drop_words(page: Page, junk: set[int]) -> None:

@@ -209,10 +209,11 @@ def image_shapes(gray: np.ndarray, text_height: float) -> ImageShapes:
             long_side, short_side = (bw, bh) if horizontal else (bh, bw)
             if long_side < length or short_side > max(thick, 0.06 * long_side):
                 continue
+            # Plain floats: numpy scalars would leak into the JSON responses.
             if horizontal:
-                rules.append(Rule(float(x), y + bh / 2, float(x + bw), y + bh / 2))
+                rules.append(Rule(float(x), float(y + bh / 2), float(x + bw), float(y + bh / 2)))
             else:
-                rules.append(Rule(x + bw / 2, float(y), x + bw / 2, float(y + bh)))
+                rules.append(Rule(float(x + bw / 2), float(y), float(x + bw / 2), float(y + bh)))
     return ImageShapes(rules, _image_boxes(ink, text_height))
 
 

@@ -153,7 +153,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         family = family_of(request.url.path[len(request.scope.get("root_path", "")) :])
         return error_response(family, 500, "InternalServerError", None, "An unexpected error occurred.", _rid(request))
 
-    from .routes import analyze_v3, computervision, health
+    from .routes import analyze_v3, computervision, formrecognizer_v2, health
 
     app.include_router(health.router)
     for router in analyze_v3.routers():
