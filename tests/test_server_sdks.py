@@ -113,7 +113,7 @@ def test_documentintelligence_models_info_and_delete(server, digital_pdf: bytes)
     from azure.core.exceptions import ResourceNotFoundError
 
     admin = DocumentIntelligenceAdministrationClient(server.endpoint, AzureKeyCredential(KEY))
-    assert [m.model_id for m in admin.list_models()] == ["prebuilt-read"]
+    assert [m.model_id for m in admin.list_models()] == ["prebuilt-read", "prebuilt-layout"]
     assert admin.get_model("prebuilt-read").model_id == "prebuilt-read"
     assert admin.get_resource_details().custom_document_models.limit > 0
     with pytest.raises(ResourceNotFoundError):
