@@ -37,12 +37,22 @@ def _cmd_read(args: argparse.Namespace) -> int:
         }.items()
         if v is not None
     }
-    options = ReadOptions(**overrides)
-    doc = read_document(args.file, pages=args.pages, options=options, progress=_progress)
-    if args.format == "text":
+    layout = args.command == "layout"
+    options = ReadOptions(**overrides, layout=layout)
+    markdown = layout and args.format == "markdown"
+    doc = read_document(
+        args.file,
+        pages=args.pages,
+        options=options,
+        progress=_progress,
+        content_format="markdown" if markdown else "text",
+        key_value_pairs=layout,
+    )
+    if args.format in ("text", "markdown"):
         sys.stdout.write(doc.content + "\n")
     else:
-        json.dump(analyze_result(doc), sys.stdout, ensure_ascii=False, indent=2)
+        model = "prebuilt-layout" if layout else "prebuilt-read"
+        json.dump(analyze_result(doc, model_id=model), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     return 0
 
@@ -82,7 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--dpi", type=int, help="render resolution for PDF pages that need OCR")
     read.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     read.add_argument("--format", choices=["json", "text"], default="json")
-    read.set_defaults(func=_cmd_read)
+    read.set_defaults(func=_cmd_read, command="read")
+
+    layout = sub.add_parser(
+        "layout", help="tables, selection marks, paragraphs and key-value pairs (prebuilt-layout JSON or markdown)"
+    )
+    for action in read._actions[1:]:
+        if action.dest not in ("format", "help"):
+            layout._add_action(action)
+    layout.add_argument("--format", choices=["json", "markdown"], default="json")
+    layout.set_defaults(func=_cmd_read, command="layout")
 
     serve = sub.add_parser("serve", help="serve Azure's Computer Vision and Document Intelligence APIs")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, PERCEPT_HOST)")

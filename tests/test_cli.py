@@ -1,4 +1,4 @@
-"""The ``percept read`` command, run as a user runs it."""
+"""The ``percept read`` and ``percept layout`` commands, run as a user runs them."""
 
 from __future__ import annotations
 
@@ -57,3 +57,18 @@ def test_progress_goes_to_stderr_for_long_documents(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert "page 6/6" in proc.stderr
     assert proc.stdout.count("Invoice number 4711") == 6
+
+
+def test_layout_json_and_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "form.pdf"
+    path.write_bytes(builders.layout_pdf())
+    proc = _percept("layout", str(path))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["modelId"] == "prebuilt-layout"
+    cells = {c["content"] for t in result["tables"] for c in t["cells"]}
+    assert {"Widget", "Subtotal", "5,720"} <= cells
+    assert [m["state"] for m in result["pages"][0]["selectionMarks"]].count("selected") == 3
+    md = _percept("layout", str(path), "--format", "markdown")
+    assert md.returncode == 0, md.stderr
+    assert md.stdout.startswith("# Quarterly Report") and "<table>" in md.stdout
