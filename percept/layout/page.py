@@ -73,13 +73,12 @@ def scale_shapes(rules: list[Rule], boxes: list[Box], k: float) -> tuple[list[Ru
 def analyze_page(page: Page, rules: list[Rule], boxes: list[Box]) -> None:
     """Fill ``page`` with tables, marks, blocks in reading order and roles; lines are split at cell borders."""
     scanned = page.source == "ocr"
-    marks = glyph_marks(page.lines)
     words = word_boxes(page.lines)
     unit = median_height(words) if words else 0.15 if page.unit == "inch" else 30.0
-    box_marks, junk = shape_marks(boxes, words, marks, unit, scanned)
+    # Glyph marks first, so a vector square drawn around a ☐ glyph is not a second mark.
+    box_marks, junk = shape_marks(boxes, words, glyph_marks(page.lines), unit, scanned)
     if junk:
         _drop_words(page, junk)
-        marks = glyph_marks(page.lines)
         words = word_boxes(page.lines)
     grids = find_tables(words, rules, unit)
     lines, cell_lines, outside = _split_lines(page.lines, words, grids)
@@ -213,7 +212,7 @@ def _order_blocks(
     units: list[Unit] = []
     members: list[list[int]] = []
     table_unit: dict[int, int] = {}
-    for b, kind in enumerate(blocks and kinds):
+    for b, kind in enumerate(kinds):
         if kind is None:
             ls = [lines[i] for i in blocks[b]]
             box = bounding_polygon([ln.polygon for ln in ls])

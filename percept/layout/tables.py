@@ -478,10 +478,9 @@ def _mark_header(grid: Grid, words: Sequence[WordBox], hs: Sequence[HLine], unit
     if not first or any(_is_numeric(grid.text(words, c)) for c in first):
         return
     body_numeric = any(_is_numeric(grid.text(words, c)) for c in grid.cells if c.row > 0 and c.words)
+    # A rule under the first row (in a lattice every row has one, so any row of labels on top is a header).
     below = max(c.y1 for c in grid.cells if c.row == 0)
-    top = min(c.y0 for c in grid.cells if c.row == 0)
-    ruled = any(abs(h.y - below) <= 0.8 * unit for h in hs) and not all(abs(h.y - top) > 0.8 * unit for h in hs)
-    ruled = ruled or (grid.method == "stream" and any(abs(h.y - below) <= 0.8 * unit for h in hs))
+    ruled = any(abs(h.y - below) <= 0.8 * unit for h in hs)
     if body_numeric or ruled:
         for c in grid.cells:
             if c.row == 0:
@@ -599,11 +598,11 @@ def region_table(
     inside = [r for r in rules if r.x0 >= x0 - pad and r.x1 <= x1 + pad and r.y0 >= y0 - pad and r.y1 <= y1 + pad]
     hs, vs = merge_rules(inside, SNAP * unit)
     sub = [words[i] for i in idx]
-    lattice = [g for g in lattice_tables(sub, hs, vs, unit)]
+    lattice = lattice_tables(sub, hs, vs, unit)
     if lattice:
         best = max(lattice, key=lambda g: (g.bbox[2] - g.bbox[0]) * (g.bbox[3] - g.bbox[1]))
         area = (best.bbox[2] - best.bbox[0]) * (best.bbox[3] - best.bbox[1])
-        covered = sum(1 for c in best.cells for _ in c.words)
+        covered = sum(len(c.words) for c in best.cells)
         if area >= 0.6 * (x1 - x0) * (y1 - y0) and covered >= 0.8 * len(sub) and best.columns >= 2:
             for c in best.cells:
                 c.words = [idx[i] for i in c.words]

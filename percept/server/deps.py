@@ -103,5 +103,15 @@ async def get_operation(services: Services, op_id: str, model_id: str | None = N
     return op
 
 
+def operation_status(op: Operation) -> dict[str, Any]:
+    """The fields every poll body of every family starts with."""
+    return {"status": op.status, "createdDateTime": timestamp(op.created), "lastUpdatedDateTime": timestamp(op.updated)}
+
+
+def poll_headers(services: Services, op: Operation) -> dict[str, str]:
+    """Retry-After only while the operation is pending."""
+    return {"Retry-After": str(services.settings.retry_after)} if op.status in PENDING else {}
+
+
 async def load_document(services: Services, op: Operation) -> Document:
     return await run_in_threadpool(services.store.load_result, op.id)

@@ -20,8 +20,9 @@ from ..deps import (
     base_url,
     get_operation,
     load_document,
+    operation_status,
+    poll_headers,
     require_key,
-    timestamp,
 )
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, PENDING, SUCCEEDED
@@ -124,11 +125,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
         services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
     ) -> JSONResponse:
         op = await get_operation(services, result_id, model_id)
-        body: dict[str, Any] = {
-            "status": op.status,
-            "createdDateTime": timestamp(op.created),
-            "lastUpdatedDateTime": timestamp(op.updated),
-        }
+        body = operation_status(op)
         if op.status == SUCCEEDED:
             doc = await load_document(services, op)
             body["analyzeResult"] = analyze_result(
@@ -143,8 +140,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
                 "message": op.error["message"],
                 "innererror": {"code": op.error["innercode"], "message": op.error["message"]},
             }
-        headers = {"Retry-After": str(services.settings.retry_after)} if op.status in PENDING else {}
-        return JSONResponse(body, headers=headers)
+        return JSONResponse(body, headers=poll_headers(services, op))
 
     @router.delete("/documentModels/{model_id}/analyzeResults/{result_id}", status_code=204, response_class=Response)
     async def analyze_result_delete(

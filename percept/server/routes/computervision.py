@@ -23,12 +23,13 @@ from ..deps import (
     base_url,
     get_operation,
     load_document,
+    operation_status,
+    poll_headers,
     read_synchronously,
     require_key,
-    timestamp,
 )
 from ..responses import FastJSONResponse as JSONResponse
-from ..store import PENDING, SUCCEEDED, Operation
+from ..store import SUCCEEDED
 
 READ_VERSIONS = ("v3.0", "v3.1", "v3.2")
 # Status words differ by version: v1.0/v2.0 say "Not Started" with a space, v2.1 "NotStarted", v3 camelCase.
@@ -46,10 +47,6 @@ def _accepted(services: ServicesDep, location: str) -> Response:
         status_code=202,
         headers={"Operation-Location": location, "Retry-After": str(services.settings.retry_after)},
     )
-
-
-def _poll_headers(services: ServicesDep, op: Operation) -> dict[str, str]:
-    return {"Retry-After": str(services.settings.retry_after)} if op.status in PENDING else {}
 
 
 def routers() -> list[APIRouter]:
@@ -84,16 +81,12 @@ def _v3(version: str) -> APIRouter:
     @router.get("/read/analyzeResults/{operation_id}")
     async def read_result(services: ServicesDep, operation_id: str) -> JSONResponse:
         op = await get_operation(services, operation_id, "cv-read")
-        body: dict[str, Any] = {
-            "status": op.status,
-            "createdDateTime": timestamp(op.created),
-            "lastUpdatedDateTime": timestamp(op.updated),
-        }
+        body = operation_status(op)
         if op.status == SUCCEEDED:
             body["analyzeResult"] = read_results_v3(await load_document(services, op))
         elif op.error:
             body["error"] = {"code": op.error["innercode"], "message": op.error["message"]}
-        return JSONResponse(body, headers=_poll_headers(services, op))
+        return JSONResponse(body, headers=poll_headers(services, op))
 
     return router
 
@@ -122,7 +115,7 @@ def _text_operation_routes(router: APIRouter, version: str, status_words: dict[s
         if op.status == SUCCEEDED:
             doc = await load_document(services, op)
             body["recognitionResult"] = recognition_result(doc.pages[0])
-        return JSONResponse(body, headers=_poll_headers(services, op))
+        return JSONResponse(body, headers=poll_headers(services, op))
 
 
 def _v2(version: str) -> APIRouter:
@@ -142,7 +135,7 @@ def _v2(version: str) -> APIRouter:
             body: dict[str, Any] = {"status": _V21_STATUS[op.status]}
             if op.status == SUCCEEDED:
                 body["recognitionResults"] = recognition_results_v21(await load_document(services, op))
-            return JSONResponse(body, headers=_poll_headers(services, op))
+            return JSONResponse(body, headers=poll_headers(services, op))
 
     return router
 

@@ -8,10 +8,19 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import InvalidRequest, NotFound
 from ...ocr.languages import tesseract_languages
-from ...serializers.formrecognizer_v2 import layout_result
-from ..deps import ServicesDep, accept_document, base_url, get_operation, load_document, require_key, timestamp
+from ...serializers.formrecognizer_v2 import VERSIONS, layout_result
+from ..deps import (
+    ServicesDep,
+    accept_document,
+    base_url,
+    get_operation,
+    load_document,
+    operation_status,
+    poll_headers,
+    require_key,
+)
 from ..responses import FastJSONResponse as JSONResponse
-from ..store import FAILED, PENDING, SUCCEEDED
+from ..store import FAILED, SUCCEEDED
 
 PATH_VERSIONS = {
     "v2.0": "2.0",
@@ -63,19 +72,14 @@ async def analyze_layout(
 async def layout_analyze_result(services: ServicesDep, path_version: str, result_id: str) -> JSONResponse:
     _version(path_version)
     op = await get_operation(services, result_id, LAYOUT)
-    body: dict[str, Any] = {
-        "status": op.status,
-        "createdDateTime": timestamp(op.created),
-        "lastUpdatedDateTime": timestamp(op.updated),
-    }
+    body = operation_status(op)
     if op.status == SUCCEEDED:
         doc = await load_document(services, op)
         body["analyzeResult"] = layout_result(doc, op.params["version"])
     elif op.status == FAILED and op.error:
         body["analyzeResult"] = {
-            "version": "2.1.0" if op.params["version"] == "2.1" else "2.0.0",
+            "version": VERSIONS[op.params["version"]],
             "readResults": [],
             "errors": [{"code": op.error["innercode"] or op.error["code"], "message": op.error["message"]}],
         }
-    headers = {"Retry-After": str(services.settings.retry_after)} if op.status in PENDING else {}
-    return JSONResponse(body, headers=headers)
+    return JSONResponse(body, headers=poll_headers(services, op))
