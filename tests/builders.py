@@ -208,3 +208,67 @@ def layout_pdf() -> bytes:
     c.drawString(300, 40, "3")
     c.save()
     return buf.getvalue()
+
+
+BANDED = [
+    ["Date", "Description", "Price", "Line Total"],
+    ["9/15/2020", "Compliance Training", "$5,000", "$4,500"],
+    ["9/16/2020", "Safety Course", "$1,200", "$1,200"],
+    ["", "", "", ""],
+    ["", "", "", ""],
+]
+TOTALS = [("Subtotal", "$5,700"), ("Sales Tax", "$570"), ("Total", "$6,270")]
+PICTURE_MARKS = [("Live Delivery:", False), ("Online Delivery:", True)]
+
+
+def _box_picture(crossed: bool) -> Image.Image:
+    im = np.full((64, 64), 255, np.uint8)
+    cv2.rectangle(im, (8, 8), (55, 55), 60, 5)
+    if crossed:
+        cv2.line(im, (16, 16), (47, 47), 60, 4)
+        cv2.line(im, (16, 47), (47, 16), 60, 4)
+    return Image.fromarray(im)
+
+
+def banded_pdf() -> bytes:
+    """A statement laid out the way form generators write one (Azure's 2020 sample invoices): every block sits in
+    an invisible white rectangle, the table is shaded cells with white gutters (header dark, rows banded, plain
+    rows undrawn), totals are a stack of shaded value boxes beside plain labels, check boxes are small pictures."""
+    from reportlab.lib.utils import ImageReader
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    c.setFillColorRGB(1, 1, 1)
+    for x, y, w, h in [(36, 600, 330, 120), (370, 600, 206, 120), (36, 360, 540, 140), (40, 395, 520, 90)]:
+        c.rect(x, y, w, h, stroke=0, fill=1)  # layout boxes nobody sees
+    c.setFillColorRGB(0, 0, 0)
+    c.setFont("Helvetica-Bold", 20)
+    c.drawString(40, 700, "Project Statement")
+    c.setFont("Helvetica", 10)
+    for i, (label, crossed) in enumerate(PICTURE_MARKS):
+        x = 40 + 200 * i
+        c.drawString(x, 560, label)
+        c.drawImage(ImageReader(_box_picture(crossed)), x + c.stringWidth(label, "Helvetica", 10) + 6, 556, 14, 14)
+    xs, top, rh, gutter = [40, 130, 310, 400, 490], 500, 18, 1.5
+    for r, row in enumerate(BANDED):
+        y = top - rh * (r + 1)
+        shade = (0.26, 0.40, 0.52) if r == 0 else (0.84, 0.88, 0.92) if r % 2 == 0 else None
+        for k in range(len(xs) - 1):
+            if shade:
+                c.setFillColorRGB(*shade)
+                c.rect(xs[k] + gutter, y + gutter, xs[k + 1] - xs[k] - 2 * gutter, rh - 2 * gutter, stroke=0, fill=1)
+                c.rect(xs[k] + 5, y + 3, xs[k + 1] - xs[k] - 10, rh - 6, stroke=0, fill=1)  # same paint inside
+            c.setFillColorRGB(1, 1, 1) if r == 0 else c.setFillColorRGB(0, 0, 0)
+            if row[k]:
+                c.setFont("Helvetica-Bold" if r == 0 else "Helvetica", 10)
+                c.drawString(xs[k] + 6, y + 5, row[k])
+    for i, (label, value) in enumerate(TOTALS):
+        y = 380 - 20 * i
+        c.setFillColorRGB(0.84, 0.88, 0.92)
+        c.rect(490, y - 5, 86, 18, stroke=0, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        c.setFont("Helvetica", 10)
+        c.drawString(400, y, label)
+        c.drawString(496, y, value)
+    c.save()
+    return buf.getvalue()

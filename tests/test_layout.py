@@ -119,3 +119,47 @@ def test_azure_sample_layout_reproduced(shared_data) -> None:
         x, y = m["boundingBox"][0], m["boundingBox"][1]
         match = min(ours, key=lambda o: abs(o.polygon[0] - x) + abs(o.polygon[1] - y))
         assert abs(match.polygon[0] - x) < 0.05 and match.state == m["state"]
+
+
+def test_banded_table_invisible_boxes_and_picture_marks() -> None:
+    """Shaded cells with gutters make one grid (plain rows included); white layout boxes make none; a stack of
+    value boxes with labels beside it is a two-column table; check boxes drawn as pictures have their states."""
+    doc = read_document(builders.banded_pdf(), options=LAYOUT)
+    banded = [t for t in doc.tables if t.column_count == 4]
+    assert len(banded) == 1 and banded[0].row_count == 5
+    grid = _grid(banded[0])
+    assert [grid[(0, k)][0] for k in range(4)] == builders.BANDED[0]
+    assert grid[(0, 0)][3] == "columnHeader"
+    assert [grid[(1, k)][0] for k in range(4)] == builders.BANDED[1]  # an unshaded row keeps its columns
+    assert [grid[(2, k)][0] for k in range(4)] == builders.BANDED[2]
+    assert grid[(3, 3)][0] == grid[(4, 0)][0] == ""  # empty rows stay rows
+    totals = [t for t in doc.tables if t.column_count == 2]
+    assert len(totals) == 1 and len(doc.tables) == 2
+    assert {(c.row, c.column): c.content for c in totals[0].cells} == {
+        (r, k): text for r, pair in enumerate(builders.TOTALS) for k, text in enumerate(pair)
+    }
+    marks = sorted(doc.pages[0].selection_marks, key=lambda m: m.polygon[0])
+    assert [m.state for m in marks] == ["unselected", "selected"]
+
+
+@pytest.mark.parametrize("n", range(1, 6))
+def test_azure_2020_invoices_reproduced(shared_data, n: int) -> None:
+    """Azure's Layout output on the 2020 sample invoices: both tables cell for cell and the three check boxes
+    (Azure's page-edge blobs below 0.9 confidence are not check boxes and are not counted)."""
+    import json
+
+    folder = shared_data / "azure_fr_samples" / "sample_data_2020"
+    expected = json.loads((folder / f"labels_v2_1_preview/Invoice_{n}.pdf.ocr.json").read_text())["analyzeResult"]
+    doc = read_document(folder / f"Train/Invoice_{n}.pdf", options=LAYOUT)
+    for want in expected["pageResults"][0]["tables"]:
+        got = [t for t in doc.tables if (t.row_count, t.column_count) == (want["rows"], want["columns"])]
+        assert len(got) == 1
+        cells = {(c.row, c.column): c.content for c in got[0].cells if c.content}
+        assert cells == {(c["rowIndex"], c["columnIndex"]): c["text"] for c in want["cells"]}
+    marks = [m for m in expected["readResults"][0]["selectionMarks"] if m["confidence"] >= 0.9]
+    ours = doc.pages[0].selection_marks
+    assert len(ours) == len(marks) == 3
+    for m in marks:
+        x, y = m["boundingBox"][0], m["boundingBox"][1]
+        match = min(ours, key=lambda o: abs(o.polygon[0] - x) + abs(o.polygon[1] - y))
+        assert abs(match.polygon[0] - x) < 0.05 and match.state == m["state"]

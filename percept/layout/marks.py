@@ -68,7 +68,7 @@ def shape_marks(
             confidence = min(0.99, 0.6 + 3 * abs(b.fill - FILL_SELECTED))
             junk.update(inner)  # the OCR's attempt at reading the box
         else:
-            selected = b.fill > 0.5 or any(words[i].text.strip() for i in inner)
+            selected = b.fill >= FILL_SELECTED or any(words[i].text.strip() for i in inner)
             confidence = 1.0
         marks.append(SelectionMark("selected" if selected else "unselected", box_polygon(*bb), round(confidence, 3)))
         taken_boxes.append(bb)

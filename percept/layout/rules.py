@@ -6,7 +6,9 @@ and check-box analysis never know whether the page was digital or scanned.
 
 from __future__ import annotations
 
-from ctypes import byref, c_float
+from collections.abc import Iterator
+from ctypes import byref, c_float, c_int, c_uint
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -63,43 +65,181 @@ class PdfShapes(NamedTuple):
 
 
 def pdf_shapes(page: pdfium.PdfPage, geo: PageGeometry) -> PdfShapes:
-    """Rulings and small square outlines from a PDF page's path objects (top level, where tables are drawn)."""
-    raw = page.raw
-    pts: list[tuple[float, float, float, float]] = []  # in PDF points
-    squares: list[tuple[float, float, float, float]] = []
-    small: list[tuple[float, float, float, float]] = []
+    """Rulings and small square outlines from a PDF page's path and image objects (top level, where tables are drawn).
+
+    Only what shows counts: white or transparent paint on a white page draws nothing (form generators lay out
+    cells with invisible white rectangles), and a rectangle filled inside one of the same colour adds no edge.
+    Shaded cells are rulings too; in a banded table the unshaded rows between them get their column edges back.
+    """
     page_area = (geo.upright_width * geo.upright_height) * POINTS_PER_INCH**2
+    paths: list[tuple[Bounds, tuple[int, ...] | None, pdfium_c.FPDF_PAGEOBJECT, Matrix]] = []
+    images: list[tuple[Bounds, pdfium_c.FPDF_PAGEOBJECT]] = []
     left, bottom, right, top = c_float(), c_float(), c_float(), c_float()
-    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
-        obj = pdfium_c.FPDFPage_GetObject(raw, i)
-        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_PATH:
-            continue
+    for obj, kind, outer in _objects(page.raw):
         if not pdfium_c.FPDFPageObj_GetBounds(obj, byref(left), byref(bottom), byref(right), byref(top)):
             continue
-        w, h = right.value - left.value, top.value - bottom.value
-        if w * h > 0.5 * page_area:
+        bounds = _transform_box(outer, (left.value, bottom.value, right.value, top.value))
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            images.append((bounds, obj))
+            continue
+        if (bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) > 0.5 * page_area:
             continue  # page background
+        visible, fill = _paint(obj)
+        if visible:
+            paths.append((bounds, fill, obj, outer))
+    fills = [(b, f) for b, f, _, _ in paths if f is not None]
+    pts: list[Bounds] = []  # segments in PDF points
+    squares: list[Bounds] = []
+    small: list[Bounds] = []
+    panels: list[Bounds] = []
+    for bounds, fill, obj, outer in paths:
+        lx, by, rx, ty = bounds
+        w, h = rx - lx, ty - by
         if h <= THIN_PT and w >= MIN_RULE_PT:
-            y = (bottom.value + top.value) / 2
-            pts.append((left.value, y, right.value, y))
+            y = (by + ty) / 2
+            pts.append((lx, y, rx, y))
             continue
         if w <= THIN_PT and h >= MIN_RULE_PT:
-            x = (left.value + right.value) / 2
-            pts.append((x, bottom.value, x, top.value))
+            x = (lx + rx) / 2
+            pts.append((x, by, x, ty))
             continue
         if w <= 24.0 and h <= 24.0:
-            small.append((left.value, bottom.value, right.value, top.value))
+            small.append(bounds)
             if w >= 4.0 and h >= 4.0 and 0.8 <= w / h <= 1.25:
-                squares.append(small[-1])
+                squares.append(bounds)
             continue
-        pts.extend(_path_edges(obj))
+        if fill is not None and any(f == fill and o is not bounds and _within(bounds, o) for o, f in fills):
+            continue  # same paint over same paint
+        pts.extend(_path_edges(obj, outer))
+        if fill is not None and pdfium_c.FPDFPath_CountSegments(obj) <= 6:
+            panels.append(bounds)
+    pts.extend(_band_edges(panels))
     rules = [_to_page(r, geo) for r in pts]
     boxes = []
     for sq in squares:
         # A mark drawn inside the square (a tick, a cross, a filled dot) makes it selected.
         inside = any(o is not sq and _within(o, sq) for o in small)
         boxes.append(_square_box(sq, geo, 1.0 if inside else 0.0))
+    boxes.extend(_picture_boxes(images, geo))
     return PdfShapes(rules, boxes)
+
+
+Bounds = tuple[float, float, float, float]
+Matrix = tuple[float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+WHITE = 245  # each channel at least this: paper colour
+
+
+def _objects(raw: pdfium_c.FPDF_PAGE) -> Iterator[tuple[pdfium_c.FPDF_PAGEOBJECT, int, Matrix]]:
+    """Path and image objects, also inside form XObjects (whole pages are sometimes one form), each with the
+    matrix from its container's space to the page."""
+    wanted = (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+    stack = [[pdfium_c.FPDFPage_GetObject(raw, i) for i in range(pdfium_c.FPDFPage_CountObjects(raw))]]
+    outers = [IDENTITY]
+    m = pdfium_c.FS_MATRIX()
+    while stack:
+        objs, outer = stack.pop(), outers.pop()
+        for obj in objs:
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind in wanted:
+                yield obj, kind, outer
+            elif (
+                kind == pdfium_c.FPDF_PAGEOBJ_FORM and len(stack) < 8 and pdfium_c.FPDFPageObj_GetMatrix(obj, byref(m))
+            ):
+                stack.append(
+                    [pdfium_c.FPDFFormObj_GetObject(obj, i) for i in range(pdfium_c.FPDFFormObj_CountObjects(obj))]
+                )
+                outers.append(_compose((m.a, m.b, m.c, m.d, m.e, m.f), outer))
+
+
+def _compose(inner: Matrix, outer: Matrix) -> Matrix:
+    """The matrix applying ``inner`` then ``outer`` (PDF ``[a b c d e f]`` convention)."""
+    a, b, c, d, e, f = inner
+    oa, ob, oc, od, oe, of = outer
+    return (
+        oa * a + oc * b,
+        ob * a + od * b,
+        oa * c + oc * d,
+        ob * c + od * d,
+        oa * e + oc * f + oe,
+        ob * e + od * f + of,
+    )
+
+
+def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _transform_box(m: Matrix, box: Bounds) -> Bounds:
+    if m == IDENTITY:
+        return box
+    corners = [_apply(m, x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
+    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _paint(obj: pdfium_c.FPDF_PAGEOBJECT) -> tuple[bool, tuple[int, ...] | None]:
+    """Whether a path paints anything visible on white paper, and its fill colour when it is filled."""
+    fill_mode, stroke = c_int(), c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, byref(fill_mode), byref(stroke)):
+        return True, None
+    r, g, b, a = c_uint(), c_uint(), c_uint(), c_uint()
+    fill = None
+    visible = False
+    if fill_mode.value and pdfium_c.FPDFPageObj_GetFillColor(obj, byref(r), byref(g), byref(b), byref(a)):
+        colour = (r.value, g.value, b.value, a.value)
+        if a.value > 0 and min(colour[:3]) < WHITE:
+            fill, visible = colour, True
+    if stroke.value and pdfium_c.FPDFPageObj_GetStrokeColor(obj, byref(r), byref(g), byref(b), byref(a)):
+        visible = visible or (a.value > 0 and min(r.value, g.value, b.value) < WHITE)
+    return visible, fill
+
+
+def _band_edges(panels: list[Bounds]) -> list[Bounds]:
+    """Column edges across the unshaded rows of a banded table.
+
+    Shaded cells stacked in one column with a row-high gap between them are rows of the same column; the plain
+    row between carries the same column edges, which no path draws.
+    """
+    out: list[Bounds] = []
+    by_column: dict[tuple[int, int], list[Bounds]] = {}
+    for p in panels:
+        by_column.setdefault((round(p[0] / 2), round(p[2] / 2)), []).append(p)
+    for column in by_column.values():
+        column.sort(key=lambda p: -p[3])
+        for upper, lower in pairwise(column):
+            gap = upper[1] - lower[3]
+            if 0 < gap <= 2.0 * max(upper[3] - upper[1], lower[3] - lower[1]):
+                out.append((upper[0], lower[3], upper[0], upper[1]))
+                out.append((upper[2], lower[3], upper[2], upper[1]))
+    return out
+
+
+def _picture_boxes(images: list[tuple[Bounds, pdfium_c.FPDF_PAGEOBJECT]], geo: PageGeometry) -> list[Box]:
+    """Check boxes placed as small pictures (some form generators draw ☐/☒ as images, not paths or glyphs)."""
+    out: list[Box] = []
+    for bounds, obj in images:
+        w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
+        if not (6.0 <= w <= 36.0 and 6.0 <= h <= 36.0 and 0.6 <= w / h <= 1.6):
+            continue
+        raw_bitmap = pdfium_c.FPDFImageObj_GetBitmap(obj)
+        if not raw_bitmap:
+            continue
+        try:
+            gray = np.asarray(pdfium.PdfBitmap.from_raw(raw_bitmap).to_pil().convert("L"))
+        except (pdfium.PdfiumError, OSError, ValueError):
+            continue
+        if gray.size == 0:
+            continue
+        import cv2
+
+        ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+        px, py = w / gray.shape[1], h / gray.shape[0]
+        for b in _image_boxes(ink, 0.5 * min(gray.shape)):
+            # image rows run top-down; PDF points bottom-up
+            sq = (bounds[0] + b.x0 * px, bounds[3] - b.y1 * py, bounds[0] + b.x1 * px, bounds[3] - b.y0 * py)
+            out.append(_square_box(sq, geo, b.fill)._replace(round=b.round))
+    return out
 
 
 def _within(inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]) -> bool:
@@ -137,31 +277,51 @@ def pdf_form_boxes(pdf: pdfium.PdfDocument, page: pdfium.PdfPage, geo: PageGeome
     return out
 
 
-def _path_edges(obj: pdfium_c.FPDF_PAGEOBJECT) -> list[tuple[float, float, float, float]]:
+def _path_edges(obj: pdfium_c.FPDF_PAGEOBJECT, outer: Matrix = IDENTITY) -> list[tuple[float, float, float, float]]:
+    """Axis-aligned edges of a path's subpaths; a thin subpath is one ruling.
+
+    Some generators draw a whole table's rulings as one filled path of many thin rectangles, so thin subpaths
+    count whatever the path's size; edges of other subpaths only in paths small enough not to be drawings.
+    """
     n = pdfium_c.FPDFPath_CountSegments(obj)
-    if n <= 1 or n > MAX_SEGMENTS:
+    if n <= 1:
         return []
-    m = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(obj, byref(m)):
+    own = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, byref(own)):
         return []
+    m = _compose((own.a, own.b, own.c, own.d, own.e, own.f), outer)
     x, y = c_float(), c_float()
-    out = []
+    subpaths: list[tuple[list[tuple[float, float]], list[tuple[float, float, float, float]]]] = []
     start = prev = None
     for i in range(n):
         seg = pdfium_c.FPDFPath_GetPathSegment(obj, i)
         pdfium_c.FPDFPathSegment_GetPoint(seg, byref(x), byref(y))
-        point = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+        point = _apply(m, x.value, y.value)
         kind = pdfium_c.FPDFPathSegment_GetType(seg)
-        if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+        if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not subpaths:
+            subpaths.append(([point], []))
             start = prev = point
-            continue
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+                continue
+        points, edges = subpaths[-1]
+        points.append(point)
         if prev is not None and kind == pdfium_c.FPDF_SEGMENT_LINETO:
-            out.append((*prev, *point))
+            edges.append((*prev, *point))
         prev = point
         if pdfium_c.FPDFPathSegment_GetClose(seg) and start is not None:
-            out.append((*point, *start))
+            edges.append((*point, *start))
             prev = start
-    return [e for e in out if _axis_aligned(e)]
+    out = []
+    for points, edges in subpaths:
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        w, h = max(xs) - min(xs), max(ys) - min(ys)
+        if h <= THIN_PT and w >= MIN_RULE_PT:
+            out.append((min(xs), (min(ys) + max(ys)) / 2, max(xs), (min(ys) + max(ys)) / 2))
+        elif w <= THIN_PT and h >= MIN_RULE_PT:
+            out.append(((min(xs) + max(xs)) / 2, min(ys), (min(xs) + max(xs)) / 2, max(ys)))
+        elif n <= MAX_SEGMENTS:
+            out.extend(e for e in edges if _axis_aligned(e))
+    return out
 
 
 def _axis_aligned(e: tuple[float, float, float, float]) -> bool:

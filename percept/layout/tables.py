@@ -181,8 +181,8 @@ def _lattice_grid(words: Sequence[WordBox], hs: list[HLine], vs: list[VLine], un
     if len(ys) < 2 or len(xs) < 2:
         return None
     rows, cols = len(ys) - 1, len(xs) - 1
-    if rows * cols < 2:
-        return None
+    if rows < 2 or cols < 2:
+        return None  # a stack of boxes or a framed line: the text around them decides whether it is a table
 
     def v_cover(x: float, y0: float, y1: float) -> bool:
         need = SEPARATOR_COVER * (y1 - y0)
