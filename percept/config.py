@@ -67,6 +67,9 @@ class ServerSettings(BaseSettings):
     url_allow: str = Field(
         "", description="Comma-separated hosts, IPs or CIDR ranges that URL sources may reach despite the SSRF rules."
     )
+    training_root: str = Field(
+        "", description="Folder local training sources (file:// URLs or paths) may come from; empty: none may."
+    )
     url_timeout: float = Field(30.0, description="Seconds to fetch a URL source.")
     max_redirects: int = Field(5, description="Redirects followed when fetching a URL source.")
 

@@ -125,6 +125,8 @@ class Page:
     roles: list[str | None] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     selection_marks: list[SelectionMark] = field(default_factory=list)
+    # Set by a custom model trained without labels: which form type (cluster) the page was matched to.
+    cluster_id: int | None = None
 
     @property
     def words(self) -> list[Word]:
@@ -145,6 +147,8 @@ class KeyValuePair:
     key: KeyValueElement
     value: KeyValueElement | None
     confidence: float
+    # Custom models without labels name values found under no key ``__Tokens__N`` (the key is then that label).
+    label: str | None = None
 
 
 @dataclass(slots=True)

@@ -28,4 +28,9 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[${extras}]"
+# Azurite (the Azure Storage emulator, from the npm registry) for the custom-model tests: training reads blob
+# containers by SAS URL. Skipped where there is no npm; those tests then skip.
+if command -v npm >/dev/null 2>&1 && [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
+  npm install --silent --no-audit --no-fund --prefix .tools azurite@3 >/dev/null
+fi
 echo "install.sh: ready ($(.venv/bin/percept --version), $(tesseract --version 2>&1 | head -1))"

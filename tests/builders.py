@@ -272,3 +272,57 @@ def banded_pdf() -> bytes:
         c.drawString(496, y, value)
     c.save()
     return buf.getvalue()
+
+
+INVOICE_LABELS = ("Invoice Number:", "Date:", "Bill To:", "Total:")
+ORDER_LABELS = ("PO Number:", "Vendor:", "Ship To:")
+
+
+def invoice_form(number: str, date: str, bill_to: tuple[str, str], total: str, dx: float = 0, dy: float = 0) -> bytes:
+    """Template A: one invoice form with its values; ``dx``/``dy`` shift the whole fill (points)."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    c.setFont("Helvetica-Bold", 20)
+    c.drawString(72 + dx, 720 + dy, "Fabrikam Invoice")
+    c.setFont("Helvetica", 11)
+    c.drawString(72 + dx, 680 + dy, f"Invoice Number: {number}")
+    c.drawString(340 + dx, 680 + dy, f"Date: {date}")
+    c.drawString(72 + dx, 640 + dy, "Bill To:")
+    c.drawString(72 + dx, 624 + dy, bill_to[0])
+    c.drawString(72 + dx, 610 + dy, bill_to[1])
+    c.drawString(340 + dx, 560 + dy, "Total:")
+    c.drawString(400 + dx, 560 + dy, total)
+    c.setFont("Helvetica", 9)
+    c.drawString(72 + dx, 80 + dy, "Thank you for your business.")
+    c.save()
+    return buf.getvalue()
+
+
+def order_form(number: str, vendor: str, ship_to: str, dx: float = 0, dy: float = 0) -> bytes:
+    """Template B, for clustering: a purchase order with other labels in other places."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    c.setFont("Helvetica-Bold", 18)
+    c.drawString(300 + dx, 730 + dy, "Purchase Order")
+    c.setFont("Helvetica", 11)
+    c.drawString(300 + dx, 700 + dy, f"PO Number: {number}")
+    c.drawString(72 + dx, 600 + dy, f"Vendor: {vendor}")
+    c.drawString(72 + dx, 500 + dy, "Ship To:")
+    c.drawString(72 + dx, 484 + dy, ship_to)
+    c.save()
+    return buf.getvalue()
+
+
+INVOICES = [
+    ("INV-1001", "1/5/2024", ("Alpine Ski House", "12 Snow Road, Aspen CO"), "$1,250.00"),
+    ("INV-1002", "2/9/2024", ("Blue Yonder Airlines", "400 Sky Way, Denver CO"), "$88.10"),
+    ("INV-1003", "3/14/2024", ("Coho Winery", "7 Vine Street, Napa CA"), "$3,400.75"),
+    ("INV-1004", "4/1/2024", ("Datum Corporation", "55 Data Drive, Austin TX"), "$19.99"),
+    ("INV-1005", "5/23/2024", ("Fourth Coffee", "9 Bean Lane, Seattle WA"), "$742.00"),
+    ("INV-2001", "6/30/2024", ("Graphic Design Institute", "81 Pixel Court, Boston MA"), "$5,010.20"),
+]
+ORDERS = [
+    ("PO-77", "Litware Inc", "1 Main St, Reno NV"),
+    ("PO-78", "Lucerne Publishing", "2 Elm St, Provo UT"),
+    ("PO-79", "Margie's Travel", "3 Oak St, Boise ID"),
+]

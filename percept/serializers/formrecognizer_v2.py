@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Document, Page, Word
+from ..model import Document, KeyValueElement, Page, Word
 
 VERSIONS = {"2.0": "2.0.0", "2.1": "2.1.0"}
 
@@ -88,3 +88,50 @@ def layout_result(doc: Document, version: str) -> dict[str, Any]:
         "readResults": [_read_result(page, v21) for page in doc.pages],
         "pageResults": [_page_result(page, p, v21) for p, page in enumerate(doc.pages)],
     }
+
+
+def _pointers(doc: Document) -> dict[int, str]:
+    return {
+        id(w): f"#/readResults/{p}/lines/{li}/words/{wi}"
+        for p, page in enumerate(doc.pages)
+        for li, ln in enumerate(page.lines)
+        for wi, w in enumerate(ln.words)
+    }
+
+
+def _kv_element(el: KeyValueElement, pointer: dict[int, str], details: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": el.content, "boundingBox": _box(el.polygon) if el.polygon else []}
+    if details:
+        out["elements"] = [pointer[id(w)] for w in el.words if id(w) in pointer]
+    return out
+
+
+def custom_result(doc: Document, version: str, include_text: bool) -> dict[str, Any]:
+    """Analysis with a custom model trained without labels: layout plus each page's cluster and key-value pairs
+    (unkeyed text as ``__Tokens__N``); ``documentResults`` stays empty as Azure leaves it for such models."""
+    body = layout_result(doc, version)
+    if not include_text:
+        for rr in body["readResults"]:
+            rr.pop("lines", None)
+        for pr in body["pageResults"]:
+            for t in pr["tables"]:
+                for c in t["cells"]:
+                    c.pop("elements", None)
+    pointer = _pointers(doc)
+    by_page: dict[int, list[dict[str, Any]]] = {}
+    for kv in doc.key_value_pairs:
+        item: dict[str, Any] = {
+            "key": _kv_element(kv.key, pointer, include_text),
+            "value": _kv_element(kv.value, pointer, include_text) if kv.value else {"text": "", "boundingBox": []},
+            "confidence": kv.confidence,
+        }
+        if kv.label:
+            item["label"] = kv.label
+        by_page.setdefault(kv.key.page_number, []).append(item)
+    for pr, page in zip(body["pageResults"], doc.pages, strict=True):
+        pr["keyValuePairs"] = by_page.get(page.page_number, [])
+        if page.cluster_id is not None:
+            pr["clusterId"] = page.cluster_id
+    body["documentResults"] = []
+    body["errors"] = []
+    return body

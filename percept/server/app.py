@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Limits, ReadOptions, ServerSettings
+from ..custom.registry import ModelRegistry
 from ..errors import PerceptError
 from .errors import error_response, family_of
 from .fetch import UrlPolicy
@@ -40,6 +41,7 @@ class Services:
     runner: JobRunner
     policy: UrlPolicy
     keys: list[str]
+    models: ModelRegistry
 
 
 def resolve_keys(settings: ServerSettings) -> tuple[list[str], bool]:
@@ -85,14 +87,19 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if generated:
             print(f"percept: generated API key {keys[0]} (stored in {settings.data_dir}/api-key)", flush=True)
         store = OperationStore(settings.data_dir, settings.result_ttl_hours * 3600)
-        runner = JobRunner(store, ReadOptions(), Limits())
-        app.state.services = Services(settings, Limits(), store, runner, UrlPolicy.parse(settings.url_allow), keys)
+        models = ModelRegistry(settings.data_dir)
+        policy = UrlPolicy.parse(settings.url_allow)
+        runner = JobRunner(
+            store, ReadOptions(), Limits(), models=models, policy=policy, training_root=settings.training_root
+        )
+        app.state.services = Services(settings, Limits(), store, runner, policy, keys, models)
         await runner.start()
         try:
             yield
         finally:
             await runner.stop()
             store.close()
+            models.close()
 
     app = FastAPI(
         default_response_class=FastJSONResponse,
@@ -153,7 +160,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         family = family_of(request.url.path[len(request.scope.get("root_path", "")) :])
         return error_response(family, 500, "InternalServerError", None, "An unexpected error occurred.", _rid(request))
 
-    from .routes import analyze_v3, computervision, formrecognizer_v2, health
+    from .routes import analyze_v3, computervision, custom_v2, formrecognizer_v2, health
 
     app.include_router(health.router)
     for router in analyze_v3.routers():
@@ -161,5 +168,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     for router in computervision.routers():
         app.include_router(router)
     app.include_router(formrecognizer_v2.router)
+    app.include_router(custom_v2.router)
     app.add_middleware(NormalizePath)
     return app

@@ -17,11 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Limits, ReadOptions
+from ..custom import unlabeled
+from ..custom.registry import INVALID, ModelRegistry
+from ..custom.training import train_model
 from ..errors import PerceptError, WorkerCrashed
 from ..model import Document
 from ..pipeline import make_executor, read_document, read_validated
 from ..source import DocumentRef
+from .fetch import UrlPolicy
 from .store import PENDING, OperationStore
+
+TRAIN = "train"  # the kind of a training operation (its model id names the model trained)
 
 log = logging.getLogger("percept.jobs")
 PURGE_INTERVAL_S = 60.0
@@ -37,8 +43,20 @@ def _internal_error(message: str) -> dict[str, Any]:
 
 
 class JobRunner:
-    def __init__(self, store: OperationStore, options: ReadOptions, limits: Limits) -> None:
+    def __init__(
+        self,
+        store: OperationStore,
+        options: ReadOptions,
+        limits: Limits,
+        *,
+        models: ModelRegistry | None = None,
+        policy: UrlPolicy | None = None,
+        training_root: str = "",
+    ) -> None:
         self.store = store
+        self.models = models
+        self.policy = policy or UrlPolicy()
+        self.training_root = training_root
         self.options = options
         self.limits = limits
         self.workers = options.worker_count()
@@ -147,7 +165,41 @@ class JobRunner:
             return
         loop = asyncio.get_running_loop()
         # Store writes commit and fsync: they run in the driver thread with the work, never on the event loop.
-        await loop.run_in_executor(self.drivers, self._execute, op_id, op.params)
+        work = self._train if op.kind == TRAIN else self._execute
+        await loop.run_in_executor(self.drivers, work, op_id, op.params)
+
+    def _train(self, op_id: str, params: dict[str, Any]) -> None:
+        """A training operation: its model ends ready or invalid; the operation only tracks that it ran."""
+        assert self.models is not None
+        rec = self.models.get(params["model_id"])
+        if rec is None:  # deleted while queued
+            self.store.mark_failed(op_id, _internal_error("The model was deleted before training."))
+            return
+        self.store.mark_running(op_id)
+        layout = {"options": {"layout": True}}
+        try:
+            train_model(
+                rec,
+                self.models,
+                read=lambda path: self.read(path, layout),
+                policy=self.policy,
+                local_root=self.training_root,
+            )
+        except Exception as exc:
+            if self._stopping:
+                log.info("training %s interrupted by shutdown; it resumes on the next start", rec.id)
+                return
+            log.exception("training %s failed", rec.id)
+            error = {"code": "InternalServerError", "message": f"Training failed: {type(exc).__name__}"}
+            self.models.finish(rec.id, INVALID, {"trainingDocuments": [], "errors": [error]}, None, None)
+        self.store.mark_succeeded(op_id, Document(pages=[]))
+
+    def _apply_model(self, doc: Document, params: dict[str, Any]) -> Document:
+        """Analysis with a custom model: layout first, then the model's keys and values on it."""
+        model_id = params.get("custom_model")
+        if model_id and self.models is not None:
+            unlabeled.apply(self.models.learned(model_id), doc)
+        return doc
 
     def _execute(self, op_id: str, params: dict[str, Any]) -> None:
         path = self.store.input_path(op_id)
@@ -156,7 +208,7 @@ class JobRunner:
             return
         self.store.mark_running(op_id)
         try:
-            self.store.mark_succeeded(op_id, self.read(path, params))
+            self.store.mark_succeeded(op_id, self._apply_model(self.read(path, params), params))
         except Exception as exc:
             if self._stopping:  # cut short by a shutdown, not failed: it stays pending and resumes on restart
                 log.info("operation %s interrupted by shutdown; it resumes on the next start", op_id)

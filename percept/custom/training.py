@@ -1,0 +1,90 @@
+"""Train a custom model: copy the source's forms, run layout on each (in the worker pool), learn, and record the
+per-document outcome the way Form Recognizer's ``trainResult`` reports it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import PerceptError
+from ..model import Document
+from ..server.fetch import UrlPolicy
+from . import unlabeled
+from .registry import INVALID, READY, ModelRecord, ModelRegistry
+from .sources import InvalidTrainingSource, collect, is_form
+
+log = logging.getLogger("percept.training")
+
+MIN_FORMS = 5
+MIN_FILLED_WITH_EMPTY = 2
+
+
+def _error(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}
+
+
+def train_model(
+    rec: ModelRecord,
+    registry: ModelRegistry,
+    *,
+    read: Callable[[Path], Document],
+    policy: UrlPolicy,
+    local_root: str,
+) -> None:
+    """Blocking (a driver thread): train ``rec`` and leave it ready or invalid, never creating."""
+    p = rec.params
+    try:
+        files = collect(
+            p["source"],
+            p.get("prefix") or "",
+            bool(p.get("includeSubFolders")),
+            registry.folder(rec.id) / "source",
+            policy=policy,
+            local_root=local_root,
+        )
+    except InvalidTrainingSource as exc:
+        registry.finish(rec.id, INVALID, _result([], [_error(exc.code, exc.message)]), None, None)
+        return
+    forms = [f for f in files if is_form(f.name)]
+    if not forms:
+        message = "No PDF or image files were found in the source (check the container, prefix and subfolder flag)."
+        registry.finish(rec.id, INVALID, _result([], [_error("TrainingContentMissing", message)]), None, None)
+        return
+    if p.get("useLabelFile"):
+        message = "Training with labels is not available on this server yet; train without labels (useLabelFile false)."
+        registry.finish(rec.id, INVALID, _result([], [_error("UnsupportedTrainingMode", message)]), None, None)
+        return
+    docs: list[tuple[str, Document]] = []
+    report: list[dict[str, Any]] = []
+    for f in forms:
+        try:
+            doc = read(f.path)
+        except PerceptError as exc:
+            report.append(_doc(f.name, 0, "failed", [_error(exc.code, exc.message)]))
+            continue
+        if not any(page.lines for page in doc.pages):
+            report.append(_doc(f.name, len(doc.pages), "failed", [_error("EmptyDocument", "No text was found.")]))
+            continue
+        docs.append((f.name, doc))
+        report.append(_doc(f.name, len(doc.pages), "succeeded", []))
+    empty = [name for name, _ in docs if "empty" in name.rsplit("/", 1)[-1].lower()]
+    filled = len(docs) - len(empty)
+    if len(docs) < MIN_FORMS and not (empty and filled >= MIN_FILLED_WITH_EMPTY):
+        message = (
+            f"Training needs at least {MIN_FORMS} readable forms of one type, or one empty form (its file name "
+            f"contains 'empty') and {MIN_FILLED_WITH_EMPTY} filled ones; {len(docs)} readable forms were found."
+        )
+        registry.finish(rec.id, INVALID, _result(report, [_error("TrainingContentMissing", message)]), None, None)
+        return
+    model = unlabeled.train(docs)
+    registry.finish(rec.id, READY, _result(report, []), model.keys_by_cluster(), model)
+
+
+def _doc(name: str, pages: int, status: str, errors: list[dict[str, str]]) -> dict[str, Any]:
+    return {"documentName": name, "pages": pages, "errors": errors, "status": status}
+
+
+def _result(docs: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[str, Any]:
+    return {"trainingDocuments": docs, "errors": errors}

@@ -1,0 +1,205 @@
+"""Form Recognizer v2.0/v2.1 custom models (also under ``v2.1-preview.N``, where the seed's script trains):
+train (201 + Location, polled until ready or invalid), get, list, delete, analyze and its results."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from ...custom.registry import CREATING, MODEL_LIMIT, READY, ModelRecord
+from ...errors import InvalidRequest, NotFound
+from ...serializers.formrecognizer_v2 import VERSIONS, custom_result
+from ..deps import (
+    ServicesDep,
+    accept_document,
+    base_url,
+    get_operation,
+    load_document,
+    operation_status,
+    poll_headers,
+    require_key,
+    timestamp,
+)
+from ..jobs import TRAIN
+from ..responses import FastJSONResponse as JSONResponse
+from ..store import FAILED, SUCCEEDED, Operation
+from .formrecognizer_v2 import _version
+
+router = APIRouter(
+    prefix="/formrecognizer/{path_version}/custom/models",
+    dependencies=[Depends(require_key)],
+    tags=["formrecognizer v2 custom"],
+)
+
+
+class ModelNotFound(NotFound):
+    code = "1022"
+
+
+def _model_url(request: Request, path_version: str, model_id: str) -> str:
+    return f"{base_url(request)}formrecognizer/{path_version}/custom/models/{model_id}"
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise InvalidRequest("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return body
+
+
+@router.post("", status_code=201, response_class=Response)
+async def train(request: Request, services: ServicesDep, path_version: str) -> Response:
+    version = _version(path_version)
+    body = await _json_body(request)
+    source = body.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise InvalidRequest("'source' is required: the SAS URL of a blob container (or an allowed local folder).")
+    filt = body.get("sourceFilter") or {}
+    if not isinstance(filt, dict):
+        raise InvalidRequest("'sourceFilter' must be an object with 'prefix' and 'includeSubFolders'.")
+    prefix = filt.get("prefix") or ""
+    if not isinstance(prefix, str) or len(prefix) > 1024:
+        raise InvalidRequest("'sourceFilter.prefix' must be a string of at most 1024 characters.")
+    use_labels = body.get("useLabelFile", False)
+    if not isinstance(use_labels, bool):
+        raise InvalidRequest("'useLabelFile' must be true or false.")
+    name = body.get("modelName")
+    if name is not None and (not isinstance(name, str) or len(name) > 1024):
+        raise InvalidRequest("'modelName' must be a string of at most 1024 characters.")
+    if services.models.count() >= MODEL_LIMIT:
+        raise InvalidRequest(f"The model limit ({MODEL_LIMIT}) is reached; delete models first.")
+    rec = ModelRecord(
+        id=str(uuid.uuid4()),
+        name=name if version == "2.1" else None,
+        params={
+            "source": source.strip(),
+            "prefix": prefix,
+            "includeSubFolders": bool(filt.get("includeSubFolders", False)),
+            "useLabelFile": use_labels,
+            "version": version,
+        },
+    )
+    op = Operation(id=services.store.new_id(), kind=TRAIN, model_id=rec.id, params={"model_id": rec.id})
+
+    def persist() -> None:
+        services.models.create(rec)
+        services.store.create(op)
+
+    await run_in_threadpool(persist)
+    services.runner.submit(op.id)
+    return Response(status_code=201, headers={"Location": _model_url(request, path_version, rec.id)})
+
+
+def _model_info(rec: ModelRecord) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "modelId": rec.id,
+        "status": rec.status,
+        "createdDateTime": timestamp(rec.created),
+        "lastUpdatedDateTime": timestamp(rec.updated),
+    }
+    if rec.name:
+        info["modelName"] = rec.name
+    if rec.params.get("version") == "2.1":
+        info["attributes"] = {"isComposed": False}
+    return info
+
+
+def model_body(rec: ModelRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {"modelInfo": _model_info(rec)}
+    if rec.keys is not None:
+        body["keys"] = {"clusters": rec.keys}
+    if rec.train_result is not None:
+        body["trainResult"] = {
+            "trainingDocuments": rec.train_result.get("trainingDocuments", []),
+            "errors": rec.train_result.get("errors", []),
+        }
+    return body
+
+
+async def _record(services: ServicesDep, model_id: str) -> ModelRecord:
+    rec = await run_in_threadpool(services.models.get, model_id)
+    if rec is None:
+        raise ModelNotFound(f"Model with id '{model_id}' not found.")
+    return rec
+
+
+@router.get("")
+async def list_models(request: Request, services: ServicesDep, path_version: str, op: str = "full") -> JSONResponse:
+    _version(path_version)
+    if op not in ("full", "summary"):
+        raise InvalidRequest("'op' must be full or summary.")
+    records = await run_in_threadpool(services.models.list)
+    last = max((r.updated for r in records), default=0.0)
+    summary = {"count": len(records), "limit": MODEL_LIMIT, "lastUpdatedDateTime": timestamp(last)}
+    if op == "summary":
+        return JSONResponse({"summary": summary})
+    return JSONResponse({"summary": summary, "modelList": [_model_info(r) for r in records], "nextLink": ""})
+
+
+@router.get("/{model_id}")
+async def get_model(services: ServicesDep, path_version: str, model_id: str) -> JSONResponse:
+    _version(path_version)
+    rec = await _record(services, model_id)
+    if rec.status == CREATING and services.settings.poll_wait > 0:
+        pending = [o for o in await run_in_threadpool(services.store.pending) if o.model_id == model_id]
+        for o in pending:
+            await services.runner.wait(o.id, services.settings.poll_wait)
+        rec = await _record(services, model_id)
+    return JSONResponse(model_body(rec))
+
+
+@router.delete("/{model_id}", status_code=204, response_class=Response)
+async def delete_model(services: ServicesDep, path_version: str, model_id: str) -> Response:
+    _version(path_version)
+    await _record(services, model_id)
+    await run_in_threadpool(services.models.delete, model_id)
+    return Response(status_code=204)
+
+
+@router.post("/{model_id}/analyze", status_code=202, response_class=Response)
+async def analyze(
+    request: Request, services: ServicesDep, path_version: str, model_id: str, pages: str | None = None
+) -> Response:
+    version = _version(path_version)
+    rec = await _record(services, model_id)
+    if rec.status != READY:
+        raise InvalidRequest(f"Model '{model_id}' is not ready (its status is {rec.status}).")
+    if version == "2.0" and pages:
+        raise InvalidRequest("The pages parameter is available from v2.1.")
+    details = request.query_params.get("includeTextDetails", "false").lower() == "true"
+    params = {
+        "pages": pages,
+        "version": version,
+        "options": {"layout": True},
+        "custom_model": model_id,
+        "include_text": details,
+    }
+    op = await accept_document(request, services, model_id=model_id, params=params)
+    location = f"{_model_url(request, path_version, model_id)}/analyzeResults/{op.id}"
+    headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}
+    return Response(status_code=202, headers=headers)
+
+
+@router.get("/{model_id}/analyzeResults/{result_id}")
+async def analyze_result(services: ServicesDep, path_version: str, model_id: str, result_id: str) -> JSONResponse:
+    _version(path_version)
+    op = await get_operation(services, result_id, model_id)
+    body = operation_status(op)
+    if op.status == SUCCEEDED:
+        doc = await load_document(services, op)
+        body["analyzeResult"] = custom_result(doc, op.params["version"], op.params.get("include_text", False))
+    elif op.status == FAILED and op.error:
+        body["analyzeResult"] = {
+            "version": VERSIONS[op.params["version"]],
+            "readResults": [],
+            "errors": [{"code": op.error["innercode"] or op.error["code"], "message": op.error["message"]}],
+        }
+    return JSONResponse(body, headers=poll_headers(services, op))
