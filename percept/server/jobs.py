@@ -20,7 +20,7 @@ from ..config import Limits, ReadOptions
 from ..custom import unlabeled
 from ..custom.registry import INVALID, ModelRegistry
 from ..custom.training import train_model
-from ..errors import PerceptError, WorkerCrashed
+from ..errors import NotFound, PerceptError, WorkerCrashed
 from ..model import Document
 from ..pipeline import make_executor, read_document, read_validated
 from ..source import DocumentRef
@@ -198,7 +198,11 @@ class JobRunner:
         """Analysis with a custom model: layout first, then the model's keys and values on it."""
         model_id = params.get("custom_model")
         if model_id and self.models is not None:
-            unlabeled.apply(self.models.learned(model_id), doc)
+            try:
+                learned = self.models.learned(model_id)
+            except FileNotFoundError:
+                raise NotFound(f"Model '{model_id}' was deleted before the analysis ran.") from None
+            unlabeled.apply(learned, doc)
         return doc
 
     def _execute(self, op_id: str, params: dict[str, Any]) -> None:
