@@ -126,7 +126,7 @@ def _median_box(boxes: list[Box]) -> Box:
 def _value_words(page: Page, key: _Tok, rest: list[Word], stop: set[int]) -> list[Word]:
     """The value of a key found on a page: the rest of its line, text right of it on its row, lines below it.
 
-    ``stop`` are lines that cannot be values (keys, boilerplate, tables); the walk below ends at the first.
+    ``stop`` are lines that cannot be values (keys, boilerplate); the walk below ends at the first.
     """
     words = list(rest)
     kx0, ky0, kx1, ky1 = key.box
@@ -321,10 +321,11 @@ def apply(model: UnlabeledModel, doc: Document) -> None:
     cluster = choose_cluster(model, doc)
     pairs: list[KeyValuePair] = []
     tokens = 0
+    last_page = max((k.page for k in cluster.keys), default=0)  # later pages repeat the form's last page
     for p, page in enumerate(doc.pages):
         page.cluster_id = cluster.cluster_id
         colon, whole, tables = _candidates(page)
-        keys = [k for k in cluster.keys if k.page == min(p, max((k.page for k in cluster.keys), default=0))]
+        keys = [k for k in cluster.keys if k.page == min(p, last_page)]
         located: list[tuple[LearnedKey, _Tok]] = []
         for k in keys:
             tok = (colon if k.colon else whole).get(k.norm)

@@ -90,6 +90,15 @@ def layout_result(doc: Document, version: str) -> dict[str, Any]:
     }
 
 
+def failed_result(version: str, error: dict[str, Any]) -> dict[str, Any]:
+    """The ``analyzeResult`` of a failed v2 analysis: the SDK raises ``(code) message`` from its first error."""
+    return {
+        "version": VERSIONS[version],
+        "readResults": [],
+        "errors": [{"code": error["innercode"] or error["code"], "message": error["message"]}],
+    }
+
+
 def _pointers(doc: Document) -> dict[int, str]:
     return {
         id(w): f"#/readResults/{p}/lines/{li}/words/{wi}"

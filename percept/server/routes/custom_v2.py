@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...custom.registry import CREATING, MODEL_LIMIT, READY, ModelRecord
 from ...errors import InvalidRequest, NotFound
-from ...serializers.formrecognizer_v2 import VERSIONS, custom_result
+from ...serializers.formrecognizer_v2 import custom_result, failed_result
 from ..deps import (
     ServicesDep,
     accept_document,
@@ -27,7 +27,7 @@ from ..deps import (
 from ..jobs import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED, Operation
-from .formrecognizer_v2 import _version
+from .formrecognizer_v2 import api_version
 
 router = APIRouter(
     prefix="/formrecognizer/{path_version}/custom/models",
@@ -57,7 +57,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 @router.post("", status_code=201, response_class=Response)
 async def train(request: Request, services: ServicesDep, path_version: str) -> Response:
-    version = _version(path_version)
+    version = api_version(path_version)
     body = await _json_body(request)
     source = body.get("source")
     if not isinstance(source, str) or not source.strip():
@@ -133,7 +133,7 @@ async def _record(services: ServicesDep, model_id: str) -> ModelRecord:
 
 @router.get("")
 async def list_models(request: Request, services: ServicesDep, path_version: str, op: str = "full") -> JSONResponse:
-    _version(path_version)
+    api_version(path_version)
     if op not in ("full", "summary"):
         raise InvalidRequest("'op' must be full or summary.")
     records = await run_in_threadpool(services.models.list)
@@ -146,7 +146,7 @@ async def list_models(request: Request, services: ServicesDep, path_version: str
 
 @router.get("/{model_id}")
 async def get_model(services: ServicesDep, path_version: str, model_id: str) -> JSONResponse:
-    _version(path_version)
+    api_version(path_version)
     rec = await _record(services, model_id)
     if rec.status == CREATING and services.settings.poll_wait > 0:
         pending = [o for o in await run_in_threadpool(services.store.pending) if o.model_id == model_id]
@@ -158,7 +158,7 @@ async def get_model(services: ServicesDep, path_version: str, model_id: str) -> 
 
 @router.delete("/{model_id}", status_code=204, response_class=Response)
 async def delete_model(services: ServicesDep, path_version: str, model_id: str) -> Response:
-    _version(path_version)
+    api_version(path_version)
     await _record(services, model_id)
     await run_in_threadpool(services.models.delete, model_id)
     return Response(status_code=204)
@@ -168,7 +168,7 @@ async def delete_model(services: ServicesDep, path_version: str, model_id: str) 
 async def analyze(
     request: Request, services: ServicesDep, path_version: str, model_id: str, pages: str | None = None
 ) -> Response:
-    version = _version(path_version)
+    version = api_version(path_version)
     rec = await _record(services, model_id)
     if rec.status != READY:
         raise InvalidRequest(f"Model '{model_id}' is not ready (its status is {rec.status}).")
@@ -190,16 +190,12 @@ async def analyze(
 
 @router.get("/{model_id}/analyzeResults/{result_id}")
 async def analyze_result(services: ServicesDep, path_version: str, model_id: str, result_id: str) -> JSONResponse:
-    _version(path_version)
+    api_version(path_version)
     op = await get_operation(services, result_id, model_id)
     body = operation_status(op)
     if op.status == SUCCEEDED:
         doc = await load_document(services, op)
         body["analyzeResult"] = custom_result(doc, op.params["version"], op.params.get("include_text", False))
     elif op.status == FAILED and op.error:
-        body["analyzeResult"] = {
-            "version": VERSIONS[op.params["version"]],
-            "readResults": [],
-            "errors": [{"code": op.error["innercode"] or op.error["code"], "message": op.error["message"]}],
-        }
+        body["analyzeResult"] = failed_result(op.params["version"], op.error)
     return JSONResponse(body, headers=poll_headers(services, op))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import InvalidRequest, NotFound
 from ...ocr.languages import tesseract_languages
-from ...serializers.formrecognizer_v2 import VERSIONS, layout_result
+from ...serializers.formrecognizer_v2 import failed_result, layout_result
 from ..deps import (
     ServicesDep,
     accept_document,
@@ -36,7 +36,7 @@ router = APIRouter(
 )
 
 
-def _version(path_version: str) -> str:
+def api_version(path_version: str) -> str:
     if path_version not in PATH_VERSIONS:
         raise NotFound(f"Resource not found: /formrecognizer/{path_version} is not an API version.")
     return PATH_VERSIONS[path_version]
@@ -51,7 +51,7 @@ async def analyze_layout(
     language: str | None = None,
     reading_order: str | None = None,
 ) -> Response:
-    version = _version(path_version)
+    version = api_version(path_version)
     order = request.query_params.get("readingOrder", reading_order)
     if order not in (None, "basic", "natural"):
         raise InvalidRequest("readingOrder must be basic or natural.")
@@ -70,16 +70,12 @@ async def analyze_layout(
 
 @router.get("/layout/analyzeResults/{result_id}")
 async def layout_analyze_result(services: ServicesDep, path_version: str, result_id: str) -> JSONResponse:
-    _version(path_version)
+    api_version(path_version)
     op = await get_operation(services, result_id, LAYOUT)
     body = operation_status(op)
     if op.status == SUCCEEDED:
         doc = await load_document(services, op)
         body["analyzeResult"] = layout_result(doc, op.params["version"])
     elif op.status == FAILED and op.error:
-        body["analyzeResult"] = {
-            "version": VERSIONS[op.params["version"]],
-            "readResults": [],
-            "errors": [{"code": op.error["innercode"] or op.error["code"], "message": op.error["message"]}],
-        }
+        body["analyzeResult"] = failed_result(op.params["version"], op.error)
     return JSONResponse(body, headers=poll_headers(services, op))
