@@ -152,6 +152,32 @@ class KeyValuePair:
 
 
 @dataclass(slots=True)
+class Field:
+    """A named value a model extracted: its ``type`` (string, number, integer, date, time, selectionMark), the
+    typed ``value`` (None when the text does not parse), the text as printed, and where it was found."""
+
+    type: str
+    value: Any
+    content: str
+    page_number: int | None = None
+    polygon: Polygon | None = None
+    words: list[Word] = field(default_factory=list)
+    marks: list[SelectionMark] = field(default_factory=list)
+    confidence: float = 0.0
+
+
+@dataclass(slots=True)
+class AnalyzedDocument:
+    """A document a model recognised: its type (``custom:<model>``), pages and fields."""
+
+    doc_type: str
+    page_range: tuple[int, int]
+    fields: dict[str, Field]
+    confidence: float
+    model_id: str | None = None
+
+
+@dataclass(slots=True)
 class Language:
     locale: str
     spans: list[Span]
@@ -168,6 +194,7 @@ class Document:
     page_count: int = 0  # pages in the source, also those not selected
     content_format: Literal["text", "markdown"] = "text"
     key_value_pairs: list[KeyValuePair] = field(default_factory=list)
+    documents: list[AnalyzedDocument] = field(default_factory=list)
 
     @property
     def tables(self) -> list[Table]:

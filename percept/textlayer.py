@@ -206,3 +206,33 @@ def _row_box(words: list[Word]) -> Polygon:
     bot = max(w.polygon[5] for w in words)
     left, right = min(w.polygon[0] for w in words), max(w.polygon[2] for w in words)
     return (left, top, right, top, right, bot, left, bot)
+
+
+def has_form_widgets(page: pdfium.PdfPage) -> bool:
+    """Whether the page has form widgets with an appearance: filled-in fields are drawn by these, not by the
+    page content, so their values are missing from the plain text layer."""
+    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) == pdfium_c.FPDF_ANNOT_WIDGET and pdfium_c.FPDFAnnot_HasKey(
+                annot, b"AP"
+            ):
+                return True
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return False
+
+
+def flattened_lines(pdf: pdfium.PdfDocument, index: int, geometry: PageGeometry) -> list[Line] | None:
+    """The page's lines with its form fields' values, as printed: the widgets are flattened into the page
+    content of this in-memory copy (never saved), then the page is reloaded and read."""
+    page = pdf[index]
+    try:
+        pdfium_c.FPDFPage_Flatten(page.raw, pdfium_c.FLAT_PRINT)
+    finally:
+        page.close()
+    page = pdf[index]  # pdfium requires a reload after flattening
+    try:
+        return extract_lines(page, geometry)
+    finally:
+        page.close()

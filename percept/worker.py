@@ -19,7 +19,7 @@ from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
 from .model import Line, Page, Word
 from .ocr import OcrResult, get_engine
 from .source import DocumentRef, load_image_page
-from .textlayer import extract_lines, page_geometry
+from .textlayer import extract_lines, flattened_lines, has_form_widgets, page_geometry
 
 # A first reading this confident is taken without trying other orientations.
 CONFIDENT = 0.80
@@ -82,10 +82,14 @@ def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage, pdf: pdfium.PdfD
     if task.options.text_layer:
         lines = extract_lines(page, geo)
         if lines:
+            # Shapes before flattening: check box widgets are read from the form, with their state.
+            shapes = pdf_shapes_for(pdf, page, geo) if task.options.layout else None
+            if has_form_widgets(page):
+                lines = flattened_lines(pdf, index, geo) or lines
             result.lines, result.source, result.engine = lines, "text-layer", "pdfium"
             result.angle = geometry.normalize_angle(geo.rotation)
-            if task.options.layout:
-                analyze_page(result, *pdf_shapes_for(pdf, page, geo))
+            if shapes is not None:
+                analyze_page(result, *shapes)
             return result
     if _is_blank(page):
         result.source = "empty"

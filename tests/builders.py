@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -278,10 +279,26 @@ INVOICE_LABELS = ("Invoice Number:", "Date:", "Bill To:", "Total:")
 ORDER_LABELS = ("PO Number:", "Vendor:", "Ship To:")
 
 
-def invoice_form(number: str, date: str, bill_to: tuple[str, str], total: str, dx: float = 0, dy: float = 0) -> bytes:
-    """Template A: one invoice form with its values; ``dx``/``dy`` shift the whole fill (points)."""
+def invoice_form(
+    number: str,
+    date: str,
+    bill_to: tuple[str, str],
+    total: str,
+    dx: float = 0,
+    dy: float = 0,
+    paid: bool | None = None,
+) -> bytes:
+    """Template A: one invoice form with its values; ``dx``/``dy`` shift the whole fill (points); ``paid`` adds
+    a "Paid" check box, ticked or not."""
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=letter)
+    if paid is not None:
+        c.setLineWidth(1)
+        c.rect(PAID_BOX[0] + dx, PAID_BOX[1] + dy, 10, 10, stroke=1, fill=0)
+        if paid:
+            c.rect(PAID_BOX[0] + 2 + dx, PAID_BOX[1] + 2 + dy, 6, 6, stroke=0, fill=1)
+        c.setFont("Helvetica", 11)
+        c.drawString(PAID_BOX[0] + 16 + dx, PAID_BOX[1] + 1 + dy, "Paid")
     c.setFont("Helvetica-Bold", 20)
     c.drawString(72 + dx, 720 + dy, "Fabrikam Invoice")
     c.setFont("Helvetica", 11)
@@ -296,6 +313,60 @@ def invoice_form(number: str, date: str, bill_to: tuple[str, str], total: str, d
     c.drawString(72 + dx, 80 + dy, "Thank you for your business.")
     c.save()
     return buf.getvalue()
+
+
+PAID_BOX = (340, 620)
+# Where template A prints each value (x, baseline y in points), for labels files.
+INVOICE_VALUES = {
+    "Number": (72 + pdfmetrics.stringWidth("Invoice Number: ", "Helvetica", 11), 680.0),
+    "Date": (340 + pdfmetrics.stringWidth("Date: ", "Helvetica", 11), 680.0),
+    "BillTo": (72.0, 624.0),
+    "Total": (400.0, 560.0),
+}
+INVOICE_FIELDS = {
+    "fields": [
+        {"fieldKey": "Number", "fieldType": "string", "fieldFormat": "not-specified"},
+        {"fieldKey": "Date", "fieldType": "date", "fieldFormat": "not-specified"},
+        {"fieldKey": "BillTo", "fieldType": "string", "fieldFormat": "not-specified"},
+        {"fieldKey": "Total", "fieldType": "number", "fieldFormat": "not-specified"},
+        {"fieldKey": "Paid", "fieldType": "selectionMark", "fieldFormat": "not-specified"},
+    ]
+}
+
+
+def _word_boxes(text: str, x: float, y: float, size: float = 11) -> list[tuple[str, list[float]]]:
+    """Each word of ``text`` drawn at (x, baseline y) in Helvetica, as a 0-1 box of a letter page."""
+    width = pdfmetrics.stringWidth
+
+    out = []
+    for match in re.finditer(r"\S+", text):
+        x0 = x + width(text[: match.start()], "Helvetica", size)
+        x1 = x0 + width(match.group(), "Helvetica", size)
+        top, bottom = (792 - y - 0.72 * size) / 792, (792 - y + 0.21 * size) / 792
+        out.append((match.group(), [x0 / 612, top, x1 / 612, top, x1 / 612, bottom, x0 / 612, bottom]))
+    return out
+
+
+def invoice_labels(
+    name: str, number: str, date: str, bill_to: tuple[str, str], total: str, dx: float, dy: float, paid: bool
+) -> dict:
+    """The labeling tool's ``<form>.labels.json`` for an :func:`invoice_form` with a "Paid" box."""
+    texts = {"Number": [number], "Date": [date], "BillTo": list(bill_to), "Total": [total]}
+    labels = []
+    for key, lines in texts.items():
+        x, y = INVOICE_VALUES[key]
+        values = [
+            {"page": 1, "text": word, "boundingBoxes": [box]}
+            for k, line in enumerate(lines)
+            for word, box in _word_boxes(line, x + dx, y + dy - 14 * k)
+        ]
+        labels.append({"label": key, "key": None, "value": values})
+    bx, by = PAID_BOX[0] + dx, PAID_BOX[1] + dy
+    box = [bx / 612, (792 - by - 10) / 792, (bx + 10) / 612, (792 - by - 10) / 792]
+    box += [(bx + 10) / 612, (792 - by) / 792, bx / 612, (792 - by) / 792]
+    mark = {"page": 1, "text": "selected" if paid else "unselected", "boundingBoxes": [box]}
+    labels.append({"label": "Paid", "key": None, "value": [mark]})
+    return {"document": name, "labels": labels}
 
 
 def order_form(number: str, vendor: str, ship_to: str, dx: float = 0, dy: float = 0) -> bytes:

@@ -3,6 +3,7 @@ per-document outcome the way Form Recognizer's ``trainResult`` reports it."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -11,9 +12,10 @@ from typing import Any
 from ..errors import PerceptError
 from ..model import Document
 from ..server.fetch import UrlPolicy
-from . import unlabeled
+from . import labeled, unlabeled
+from .labeled import LabelError
 from .registry import INVALID, READY, ModelRecord, ModelRegistry
-from .sources import InvalidTrainingSource, collect, is_form
+from .sources import InvalidTrainingSource, SourceFile, collect, is_form
 
 log = logging.getLogger("percept.training")
 
@@ -53,8 +55,7 @@ def train_model(
         registry.finish(rec.id, INVALID, _result([], [_error("TrainingContentMissing", message)]), None, None)
         return
     if p.get("useLabelFile"):
-        message = "Training with labels is not available on this server yet; train without labels (useLabelFile false)."
-        registry.finish(rec.id, INVALID, _result([], [_error("UnsupportedTrainingMode", message)]), None, None)
+        _train_labeled(rec, registry, files, forms, read)
         return
     docs: list[tuple[str, Document]] = []
     report: list[dict[str, Any]] = []
@@ -80,6 +81,63 @@ def train_model(
         return
     model = unlabeled.train(docs)
     registry.finish(rec.id, READY, _result(report, []), model.keys_by_cluster(), model)
+
+
+def _train_labeled(
+    rec: ModelRecord,
+    registry: ModelRegistry,
+    files: list[SourceFile],
+    forms: list[SourceFile],
+    read: Callable[[Path], Document],
+) -> None:
+    """Training with labels: every form with a ``.labels.json`` beside it; field types from ``fields.json``."""
+    by_name = {f.name: f for f in files}
+    types: dict[str, str] = {}
+    schema = [f for f in files if f.name.rsplit("/", 1)[-1] == "fields.json"]
+    try:
+        if schema:
+            types = labeled.parse_fields(_load_json(schema[0].path), schema[0].name)
+    except LabelError as exc:
+        registry.finish(rec.id, INVALID, _result([], [_error("InvalidLabelFile", str(exc))]), None, None)
+        return
+    report: list[dict[str, Any]] = []
+    learned: list[labeled.LabeledForm] = []
+    for f in forms:
+        label_file = by_name.get(f.name + ".labels.json")
+        if label_file is None:
+            continue  # Azure trains a labelled model on the labelled forms only
+        try:
+            labels = labeled.parse_labels(_load_json(label_file.path), label_file.name)
+            doc = read(f.path)
+        except LabelError as exc:
+            report.append(_doc(f.name, 0, "failed", [_error("InvalidLabelFile", str(exc))]))
+            continue
+        except PerceptError as exc:
+            report.append(_doc(f.name, 0, "failed", [_error(exc.code, exc.message)]))
+            continue
+        learned.append(labeled.LabeledForm(f.name, doc, labels))
+        report.append(_doc(f.name, len(doc.pages), "succeeded", []))
+    if len(learned) < labeled.MIN_LABELED_FORMS:
+        message = (
+            f"Training with labels needs at least {labeled.MIN_LABELED_FORMS} readable forms, each with a "
+            f"'<form>.labels.json' beside it; {len(learned)} were found."
+        )
+        registry.finish(rec.id, INVALID, _result(report, [_error("TrainingContentMissing", message)]), None, None)
+        return
+    model = labeled.train(learned, types)
+    result = _result(report, [])
+    result["fields"] = [{"fieldName": fm.name, "accuracy": fm.accuracy} for fm in model.fields]
+    result["averageModelAccuracy"] = round(model.average_accuracy, 3)
+    result["fieldTypes"] = {fm.name: fm.type for fm in model.fields}
+    registry.finish(rec.id, READY, result, None, model)
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            return json.loads(fh.read())
+    except (OSError, ValueError) as exc:
+        raise LabelError(f"{path.name}: not readable JSON ({exc}).") from None
 
 
 def _doc(name: str, pages: int, status: str, errors: list[dict[str, str]]) -> dict[str, Any]:

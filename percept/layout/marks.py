@@ -16,13 +16,16 @@ UNSELECTED_GLYPHS = frozenset("☐□○◯❏❑")
 FILL_SELECTED = 0.10
 
 
+TICKS = frozenset("✓✔✗✘")
+
+
 def glyph_marks(lines: list[Line]) -> list[SelectionMark]:
     out = []
     for li, line in enumerate(lines):
         for wi, w in enumerate(line.words):
             if len(w.content) != 1 or w.content not in SELECTED_GLYPHS | UNSELECTED_GLYPHS:
                 continue
-            if w.content in "✓✔✗✘":
+            if w.content in TICKS:
                 continue  # a bare tick is a mark only inside a box (handled with the box)
             state = "selected" if w.content in SELECTED_GLYPHS else "unselected"
             out.append(SelectionMark(state, w.polygon, 1.0, line=li, word=wi, is_word=True))
@@ -70,6 +73,7 @@ def shape_marks(
         else:
             selected = b.fill >= FILL_SELECTED or any(words[i].text.strip() for i in inner)
             confidence = 1.0
+            junk.update(i for i in inner if words[i].text in TICKS)  # the tick is the mark's state, not text
         marks.append(SelectionMark("selected" if selected else "unselected", box_polygon(*bb), round(confidence, 3)))
         taken_boxes.append(bb)
     return marks, junk

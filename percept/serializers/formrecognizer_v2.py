@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Document, KeyValueElement, Page, Word
+from ..model import AnalyzedDocument, Document, KeyValueElement, Page, Word
 
 VERSIONS = {"2.0": "2.0.0", "2.1": "2.1.0"}
 
@@ -138,9 +138,58 @@ def custom_result(doc: Document, version: str, include_text: bool) -> dict[str, 
             item["label"] = kv.label
         by_page.setdefault(kv.key.page_number, []).append(item)
     for pr, page in zip(body["pageResults"], doc.pages, strict=True):
-        pr["keyValuePairs"] = by_page.get(page.page_number, [])
+        if not doc.documents:  # labelled models report fields in documentResults instead
+            pr["keyValuePairs"] = by_page.get(page.page_number, [])
         if page.cluster_id is not None:
             pr["clusterId"] = page.cluster_id
-    body["documentResults"] = []
+    body["documentResults"] = [_document_result(d, doc, pointer, include_text) for d in doc.documents]
     body["errors"] = []
     return body
+
+
+_VALUE_KEYS = {
+    "string": "valueString",
+    "number": "valueNumber",
+    "integer": "valueInteger",
+    "date": "valueDate",
+    "time": "valueTime",
+    "selectionMark": "valueSelectionMark",
+}
+
+
+def _document_result(d: AnalyzedDocument, doc: Document, pointer: dict[int, str], details: bool) -> dict[str, Any]:
+    marks = {
+        id(m): f"#/readResults/{p}/selectionMarks/{s}"
+        for p, page in enumerate(doc.pages)
+        for s, m in enumerate(page.selection_marks)
+    }
+    fields: dict[str, Any] = {}
+    for name, f in d.fields.items():
+        if not f.content:
+            fields[name] = None  # a field the model knows but did not find, as Azure reports it
+            continue
+        out: dict[str, Any] = {"type": f.type}
+        if f.value is not None:
+            out[_VALUE_KEYS.get(f.type, "valueString")] = f.value
+        out.update(
+            {
+                "text": f.content,
+                "page": f.page_number,
+                "boundingBox": _box(f.polygon) if f.polygon else [],
+                "confidence": f.confidence,
+            }
+        )
+        if details:
+            out["elements"] = [pointer[id(w)] for w in f.words if id(w) in pointer] + [
+                marks[id(m)] for m in f.marks if id(m) in marks
+            ]
+        fields[name] = out
+    result: dict[str, Any] = {
+        "docType": d.doc_type,
+        "pageRange": list(d.page_range),
+        "fields": fields,
+        "docTypeConfidence": d.confidence,
+    }
+    if d.model_id:
+        result["modelId"] = d.model_id
+    return result

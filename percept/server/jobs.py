@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Limits, ReadOptions
-from ..custom import unlabeled
+from ..custom import labeled, unlabeled
 from ..custom.registry import INVALID, ModelRegistry
 from ..custom.training import train_model
 from ..errors import NotFound, PerceptError, WorkerCrashed
@@ -202,7 +202,10 @@ class JobRunner:
                 learned = self.models.learned(model_id)
             except FileNotFoundError:
                 raise NotFound(f"Model '{model_id}' was deleted before the analysis ran.") from None
-            unlabeled.apply(learned, doc)
+            if isinstance(learned, labeled.LabeledModel):
+                labeled.apply(learned, doc, params.get("doc_type") or f"custom:{model_id}", model_id)
+            else:
+                unlabeled.apply(learned, doc)
         return doc
 
     def _execute(self, op_id: str, params: dict[str, Any]) -> None:

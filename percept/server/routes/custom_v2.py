@@ -117,10 +117,11 @@ def model_body(rec: ModelRecord) -> dict[str, Any]:
     if rec.keys is not None:
         body["keys"] = {"clusters": rec.keys}
     if rec.train_result is not None:
-        body["trainResult"] = {
-            "trainingDocuments": rec.train_result.get("trainingDocuments", []),
-            "errors": rec.train_result.get("errors", []),
-        }
+        tr = rec.train_result
+        body["trainResult"] = {"trainingDocuments": tr.get("trainingDocuments", []), "errors": tr.get("errors", [])}
+        if "fields" in tr:
+            body["trainResult"]["fields"] = tr["fields"]
+            body["trainResult"]["averageModelAccuracy"] = tr["averageModelAccuracy"]
     return body
 
 
@@ -180,6 +181,7 @@ async def analyze(
         "version": version,
         "options": {"layout": True},
         "custom_model": model_id,
+        "doc_type": f"custom:{rec.name or model_id}",
         "include_text": details,
     }
     op = await accept_document(request, services, model_id=model_id, params=params)
