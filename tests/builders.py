@@ -369,6 +369,31 @@ def invoice_labels(
     return {"document": name, "labels": labels}
 
 
+ORDER_FIELDS = {
+    "fields": [
+        {"fieldKey": key, "fieldType": "string", "fieldFormat": "not-specified"} for key in ("PO", "Vendor", "ShipTo")
+    ]
+}
+
+
+def order_labels(name: str, number: str, vendor: str, ship_to: str, dx: float = 0, dy: float = 0) -> dict:
+    """``<form>.labels.json`` for an :func:`order_form`."""
+    at = {
+        "PO": (number, 300 + pdfmetrics.stringWidth("PO Number: ", "Helvetica", 11), 700.0),
+        "Vendor": (vendor, 72 + pdfmetrics.stringWidth("Vendor: ", "Helvetica", 11), 600.0),
+        "ShipTo": (ship_to, 72.0, 484.0),
+    }
+    labels = [
+        {
+            "label": key,
+            "key": None,
+            "value": [{"page": 1, "text": w, "boundingBoxes": [b]} for w, b in _word_boxes(text, x + dx, y + dy)],
+        }
+        for key, (text, x, y) in at.items()
+    ]
+    return {"document": name, "labels": labels}
+
+
 def order_form(number: str, vendor: str, ship_to: str, dx: float = 0, dy: float = 0) -> bytes:
     """Template B, for clustering: a purchase order with other labels in other places."""
     buf = io.BytesIO()

@@ -51,3 +51,15 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def scan_png(clean_scan, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return builders.save_image(clean_scan, tmp_path_factory.mktemp("docs") / "scan.png")
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory):
+    """A real Azurite blob endpoint for the session (skips where npm could not install it)."""
+    from azurite import azurite_binary, running_azurite
+
+    binary = azurite_binary()
+    if binary is None:
+        pytest.skip("Azurite is not installed (make install puts it in .tools; it needs npm)")
+    with running_azurite(binary, tmp_path_factory.mktemp("azurite")) as endpoint:
+        yield endpoint

@@ -4,10 +4,6 @@ asserting the keys learned and the values extracted."""
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,76 +11,11 @@ import builders
 import cv2
 import pytest
 import requests
-from server_harness import KEY, free_port, start_server
+from azurite import container
+from server_harness import KEY, start_server
 
-ROOT = Path(__file__).resolve().parents[1]
-ACCOUNT = "devstoreaccount1"
-# Azurite's published development account key (not a secret).
-ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 OFFSETS = [(0, 0), (14, -10), (-8, 12), (20, 6), (-12, -14), (6, 18)]
 HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
-
-
-def _azurite_binary() -> str | None:
-    local = ROOT / ".tools" / "node_modules" / ".bin" / "azurite-blob"
-    return str(local) if local.exists() else shutil.which("azurite-blob")
-
-
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory):
-    binary = _azurite_binary()
-    if binary is None:
-        pytest.skip("Azurite is not installed (make install puts it in .tools; it needs npm)")
-    port = free_port()
-    where = tmp_path_factory.mktemp("azurite")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--silent",
-            "--disableTelemetry",
-            "--skipApiVersionCheck",
-            "--location",
-            str(where),
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("Azurite did not start")
-    yield f"http://127.0.0.1:{port}/{ACCOUNT}"
-    proc.terminate()
-    proc.wait(10)
-
-
-def _container(blob_endpoint: str, name: str, files: dict[str, bytes]) -> str:
-    """A container holding ``files``; returns its read+list SAS URL, as the portal gives one."""
-    from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
-
-    service = BlobServiceClient(blob_endpoint, credential={"account_name": ACCOUNT, "account_key": ACCOUNT_KEY})
-    container = service.create_container(name)
-    for blob, data in files.items():
-        container.upload_blob(blob, data)
-    sas = generate_container_sas(
-        ACCOUNT,
-        name,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions(read=True, list=True),
-        expiry=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
-    )
-    return f"{blob_endpoint}/{name}?{sas}"
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +41,7 @@ def invoices_sas(azurite: str) -> str:
     files = {f"invoices/Invoice_{i + 1}.pdf": _invoice(i) for i in range(5)}
     files["invoices/notes.txt"] = b"not a form"
     files["elsewhere/Invoice_9.pdf"] = _invoice(5)  # outside the prefix: not trained on
-    return _container(azurite, "invoices", files)
+    return container(azurite, "invoices", files)
 
 
 def _train_like_the_seed(endpoint: str, path_version: str, sas: str, prefix: str) -> dict:
@@ -221,7 +152,7 @@ def test_sdk_training_and_recognition(server, invoices_sas: str, api_version: st
 def test_two_form_types_are_clustered(server, azurite: str) -> None:
     files = {f"Invoice_{i + 1}.pdf": _invoice(i) for i in range(3)}
     files.update({f"Order_{i + 1}.pdf": builders.order_form(*o, dx=4 * i) for i, o in enumerate(builders.ORDERS)})
-    model = _train_like_the_seed(server.endpoint, "v2.1", _container(azurite, "mixed", files), "")
+    model = _train_like_the_seed(server.endpoint, "v2.1", container(azurite, "mixed", files), "")
     clusters = model["keys"]["clusters"]
     assert sorted(map(sorted, clusters.values())) == sorted(
         [sorted(builders.INVOICE_LABELS), sorted(builders.ORDER_LABELS)]
@@ -258,13 +189,13 @@ def test_training_errors_are_clear(server, azurite: str) -> None:
     from azure.core.credentials import AzureKeyCredential
     from azure.core.exceptions import HttpResponseError
 
-    few = _container(azurite, "few", {"a.pdf": _invoice(0), "b.pdf": _invoice(1)})
+    few = container(azurite, "few", {"a.pdf": _invoice(0), "b.pdf": _invoice(1)})
     model = _train_like_the_seed(server.endpoint, "v2.0", few, "")
     assert model["modelInfo"]["status"] == "invalid"
     assert "at least 5 readable forms" in model["trainResult"]["errors"][0]["message"]
     trainer = FormTrainingClient(server.endpoint, AzureKeyCredential(KEY), api_version="2.1")
     with pytest.raises(HttpResponseError, match="No PDF or image files"):
-        trainer.begin_training(_container(azurite, "empty", {}), use_training_labels=False).result()
+        trainer.begin_training(container(azurite, "empty", {}), use_training_labels=False).result()
     bad = requests.post(
         server.endpoint + "/formrecognizer/v2.1/custom/models", json={"sourceFilter": {}}, headers=HEADERS
     )

@@ -483,6 +483,14 @@ def _mark_field(fm: FieldModel, page: Page, region: Box, confidence: float) -> F
     )
 
 
+def match(model: LabeledModel, doc: Document) -> float:
+    """How well ``doc`` matches the template: the share of its first page's anchors found in place."""
+    if not model.pages or not doc.pages:
+        return 0.0
+    tp = model.pages[0]
+    return align(tp.texts, tp.points, _PageWords.of(doc.pages[0])).ratio
+
+
 def apply(model: LabeledModel, doc: Document, doc_type: str, model_id: str) -> None:
     """Analysis with a labelled model: one recognised document with every field."""
     fields = extract(model, doc)

@@ -56,6 +56,16 @@ class ModelRegistry:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 
+    def secret(self) -> bytes:
+        """This server's key for signing copy authorizations (made once, kept with the models)."""
+        path = self.root.parent / "copy-authorization.key"
+        with self._lock:
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(os.urandom(32))
+            return path.read_bytes()
+
     def folder(self, model_id: str) -> Path:
         return self.root / model_id
 

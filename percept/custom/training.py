@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import PerceptError
 from ..model import Document
 from ..server.fetch import UrlPolicy
-from . import labeled, unlabeled
+from . import composed, labeled, unlabeled
 from .labeled import LabelError
 from .registry import INVALID, READY, ModelRecord, ModelRegistry
 from .sources import InvalidTrainingSource, SourceFile, collect, is_form
@@ -146,3 +146,48 @@ def _doc(name: str, pages: int, status: str, errors: list[dict[str, str]]) -> di
 
 def _result(docs: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[str, Any]:
     return {"trainingDocuments": docs, "errors": errors}
+
+
+def compose_model(rec: ModelRecord, registry: ModelRegistry) -> None:
+    """A composed model: the learned components copied in (a component deleted later stays in the composition);
+    analysis picks the component whose template the document matches best."""
+    parts: list[composed.Component] = []
+    results: list[dict[str, Any]] = []
+    for model_id in rec.params["components"]:
+        part = registry.get(model_id)
+        if part is None or part.status != READY:
+            message = f"Component model '{model_id}' was not found or is not ready."
+            registry.finish(rec.id, INVALID, _result([], [_error("ModelNotFound", message)]), None, None)
+            return
+        learned = registry.learned(model_id)
+        members = learned.components if isinstance(learned, composed.ComposedModel) else None
+        if members is None and not isinstance(learned, labeled.LabeledModel):
+            message = f"Model '{model_id}' was trained without labels; only models trained with labels compose."
+            registry.finish(rec.id, INVALID, _result([], [_error("ModelNotComposable", message)]), None, None)
+            return
+        parts.extend(members or [composed.Component(model_id, part.name, learned)])
+        tr = part.train_result or {}
+        results.append({"modelId": model_id, "errors": [], **_summary(tr)})
+    model = composed.ComposedModel(parts)
+    result = _result([d for r in results for d in r["trainingDocuments"]], [])
+    result["composedTrainResults"] = results
+    result["fieldTypes"] = {fm.name: fm.type for c in parts for fm in c.model.fields}
+    registry.finish(rec.id, READY, result, None, model)
+
+
+def copy_model(rec: ModelRecord, registry: ModelRegistry) -> None:
+    """A copy of a model under the id a copy authorization reserved: same training result, same learning."""
+    source = registry.get(rec.params["copy_of"])
+    if source is None or source.status != READY:
+        message = f"Model '{rec.params['copy_of']}' was not found or is not ready."
+        registry.finish(rec.id, INVALID, _result([], [_error("ModelNotFound", message)]), None, None)
+        return
+    registry.finish(rec.id, READY, source.train_result or _result([], []), source.keys, registry.learned(source.id))
+
+
+def _summary(tr: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "trainingDocuments": tr.get("trainingDocuments", []),
+        "fields": tr.get("fields", []),
+        "averageModelAccuracy": tr.get("averageModelAccuracy", 0.0),
+    }

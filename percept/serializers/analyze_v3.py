@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Document, KeyValueElement, Page, Span, Table
+from ..model import AnalyzedDocument, Document, Field, KeyValueElement, Page, Span, Table
 from .offsets import OffsetMap, StringIndexType
 
 API_VERSION = "2024-11-30"  # the newest, what the CLI prints
@@ -135,6 +135,51 @@ def analyze_result(
             }
             for kv in doc.key_value_pairs
         ]
+    if doc.documents:
+        result["documents"] = [_document(d, doc, om) for d in doc.documents]
     if VERSIONS[api_version]["content_format"]:
         result["contentFormat"] = doc.content_format
     return result
+
+
+_VALUE_KEYS = {
+    "string": "valueString",
+    "number": "valueNumber",
+    "integer": "valueInteger",
+    "date": "valueDate",
+    "time": "valueTime",
+    "selectionMark": "valueSelectionMark",
+}
+
+
+def _field(f: Field, om: OffsetMap) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": f.type}
+    if not f.content:
+        out["confidence"] = f.confidence
+        return out  # known to the model, not found on this document
+    if f.value is not None:
+        out[_VALUE_KEYS.get(f.type, "valueString")] = f.value
+    out["content"] = f.content
+    if f.polygon is not None and f.page_number is not None:
+        out["boundingRegions"] = _region(f.page_number, f.polygon)
+    spans = [w.span for w in f.words] + [m.span for m in f.marks if m.span is not None]
+    if spans:
+        start, end = min(sp.offset for sp in spans), max(sp.end for sp in spans)
+        out["spans"] = [om.span(Span(start, end - start))]
+    out["confidence"] = f.confidence
+    return out
+
+
+def _document(d: AnalyzedDocument, doc: Document, om: OffsetMap) -> dict[str, Any]:
+    first, last = d.page_range
+    return {
+        "docType": d.doc_type,
+        "boundingRegions": [
+            {"pageNumber": p.page_number, "polygon": [0, 0, p.width, 0, p.width, p.height, 0, p.height]}
+            for p in doc.pages
+            if first <= p.page_number <= last
+        ],
+        "fields": {name: _field(f, om) for name, f in d.fields.items()},
+        "confidence": d.confidence,
+        "spans": [om.span(Span(0, len(doc.content)))],
+    }

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Limits, ReadOptions
-from ..custom import labeled, unlabeled
+from ..custom import composed, labeled, unlabeled
 from ..custom.registry import INVALID, ModelRegistry
-from ..custom.training import train_model
+from ..custom.training import compose_model, copy_model, train_model
 from ..errors import NotFound, PerceptError, WorkerCrashed
 from ..model import Document
 from ..pipeline import make_executor, read_document, read_validated
@@ -169,7 +169,8 @@ class JobRunner:
         await loop.run_in_executor(self.drivers, work, op_id, op.params)
 
     def _train(self, op_id: str, params: dict[str, Any]) -> None:
-        """A training operation: its model ends ready or invalid; the operation only tracks that it ran."""
+        """A model operation (build, compose or copy): its model ends ready or invalid, and the operation
+        succeeded or failed with the model's first error (what the v3 operations API shows)."""
         assert self.models is not None
         rec = self.models.get(params["model_id"])
         if rec is None:  # deleted while queued
@@ -178,13 +179,19 @@ class JobRunner:
         self.store.mark_running(op_id)
         layout = {"options": {"layout": True}}
         try:
-            train_model(
-                rec,
-                self.models,
-                read=lambda path: self.read(path, layout),
-                policy=self.policy,
-                local_root=self.training_root,
-            )
+            action = rec.params.get("action", "train")
+            if action == "compose":
+                compose_model(rec, self.models)
+            elif action == "copy":
+                copy_model(rec, self.models)
+            else:
+                train_model(
+                    rec,
+                    self.models,
+                    read=lambda path: self.read(path, layout),
+                    policy=self.policy,
+                    local_root=self.training_root,
+                )
         except Exception as exc:
             if self._stopping:
                 log.info("training %s interrupted by shutdown; it resumes on the next start", rec.id)
@@ -192,20 +199,39 @@ class JobRunner:
             log.exception("training %s failed", rec.id)
             error = {"code": "InternalServerError", "message": f"Training failed: {type(exc).__name__}"}
             self.models.finish(rec.id, INVALID, {"trainingDocuments": [], "errors": [error]}, None, None)
+        done = self.models.get(rec.id)
+        if done is not None and done.status == INVALID:
+            first = ((done.train_result or {}).get("errors") or [{"code": "InvalidModel", "message": "Invalid."}])[0]
+            self.store.mark_failed(
+                op_id,
+                {"code": "InvalidRequest", "innercode": first["code"], "message": first["message"], "status": 400},
+            )
+            if rec.params.get("family") == "v3":  # a failed v3 build leaves no model behind, as in Azure
+                self.models.delete(rec.id)
+            return
         self.store.mark_succeeded(op_id, Document(pages=[]))
 
     def _apply_model(self, doc: Document, params: dict[str, Any]) -> Document:
-        """Analysis with a custom model: layout first, then the model's keys and values on it."""
+        """Analysis with a custom model: layout first, then the model's keys, values or fields on it."""
         model_id = params.get("custom_model")
-        if model_id and self.models is not None:
-            try:
-                learned = self.models.learned(model_id)
-            except FileNotFoundError:
-                raise NotFound(f"Model '{model_id}' was deleted before the analysis ran.") from None
-            if isinstance(learned, labeled.LabeledModel):
-                labeled.apply(learned, doc, params.get("doc_type") or f"custom:{model_id}", model_id)
-            else:
-                unlabeled.apply(learned, doc)
+        if not model_id or self.models is None:
+            return doc
+        rec = self.models.get(model_id)
+        try:
+            learned = self.models.learned(model_id)
+        except FileNotFoundError:
+            rec = None
+        if rec is None:
+            raise NotFound(f"Model '{model_id}' was deleted before the analysis ran.")
+        v3 = params.get("family") == "v3"
+        if isinstance(learned, composed.ComposedModel):
+            part = learned.best(doc)
+            doc_type = f"{model_id}:{part.model_id}" if v3 else f"custom:{part.name or part.model_id}"
+            labeled.apply(part.model, doc, doc_type, part.model_id)
+        elif isinstance(learned, labeled.LabeledModel):
+            labeled.apply(learned, doc, model_id if v3 else f"custom:{rec.name or model_id}", model_id)
+        else:
+            unlabeled.apply(learned, doc)
         return doc
 
     def _execute(self, op_id: str, params: dict[str, Any]) -> None:

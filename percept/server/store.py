@@ -141,6 +141,15 @@ class OperationStore:
             ).fetchall()
         return [_row(r) for r in rows]
 
+    def of_kind(self, kind: str) -> list[Operation]:
+        """Operations of one kind still retained, oldest first (the model operations the v3 APIs list)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM operations WHERE kind = ? AND (expires IS NULL OR expires > ?) ORDER BY created",
+                (kind, time.time()),
+            ).fetchall()
+        return [_row(r) for r in rows]
+
     def _set(self, op_id: str, status: str, error: dict[str, Any] | None = None) -> None:
         now = time.time()
         expires = now + self.ttl if status in (SUCCEEDED, FAILED) else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from ...custom.registry import READY
 from ...errors import InvalidRequest, NotFound, OperationInProgress
 from ...ocr.languages import tesseract_languages
 from ...serializers.analyze_v3 import analyze_result
@@ -26,6 +28,7 @@ from ..deps import (
 )
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, PENDING, SUCCEEDED
+from . import models_v3
 
 SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "formrecognizer": ("2023-07-31", ("2022-08-31", "2023-07-31")),
@@ -44,7 +47,6 @@ VERSION_MODELS = {
 }
 FEATURES = ("ocrHighResolution", "languages", "barcodes", "formulas", "keyValuePairs", "styleFont", "queryFields")
 MODEL_CREATED = "2024-11-30T00:00:00Z"
-CUSTOM_MODEL_LIMIT = 250
 
 ApiVersion = Annotated[str | None, Query(alias="api-version")]
 
@@ -74,9 +76,14 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
             )
         return v
 
-    def model(model_id: str, v: str) -> None:
-        if model_id not in VERSION_MODELS[v]:
+    async def model(services: ServicesDep, model_id: str, v: str) -> bool:
+        """Check the model exists for this version; True for a custom model."""
+        if model_id in VERSION_MODELS[v]:
+            return False
+        rec = await run_in_threadpool(services.models.get, model_id)
+        if rec is None or rec.status != READY:
             raise NotFound(f"Model '{model_id}' was not found.")
+        return True
 
     @router.post("/documentModels/{model_id}:analyze", status_code=202, response_class=Response)
     async def analyze(
@@ -91,7 +98,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
         output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
     ) -> Response:
         v = version(api_version)
-        model(model_id, v)
+        custom = await model(services, model_id, v)
         if string_index_type not in STRING_INDEX_TYPES:
             raise InvalidRequest(f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
         wanted = [f.strip() for f in (features or "").split(",") if f.strip()]
@@ -115,6 +122,8 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
         if pack:
             options["ocr_languages"] = pack
         params["options"] = options
+        if custom:
+            params.update(custom_model=model_id, family="v3")
         op = await accept_document(request, services, model_id=model_id, params=params)
         location = f"{base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"
         headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}
@@ -152,23 +161,5 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
         services.store.delete(result_id)
         return Response(status_code=204)
 
-    @router.get("/documentModels")
-    async def list_models(api_version: ApiVersion = None) -> dict[str, Any]:
-        v = version(api_version)
-        return {"value": [_model_info(m, v) for m in VERSION_MODELS[v]]}
-
-    @router.get("/documentModels/{model_id}")
-    async def get_model(model_id: str, api_version: ApiVersion = None) -> dict[str, Any]:
-        v = version(api_version)
-        model(model_id, v)
-        return _model_info(model_id, v)
-
-    @router.get("/info")
-    async def info(api_version: ApiVersion = None) -> dict[str, Any]:
-        v = version(api_version)
-        body: dict[str, Any] = {"customDocumentModels": {"count": 0, "limit": CUSTOM_MODEL_LIMIT}}
-        if v == "2023-07-31":
-            body["customNeuralDocumentModelBuilds"] = {"used": 0, "quota": 20, "quotaResetDateTime": MODEL_CREATED}
-        return body
-
+    models_v3.register(router, root, version, lambda v: [_model_info(m, v) for m in VERSION_MODELS[v]])
     return router

@@ -3,7 +3,10 @@ train (201 + Location, polled until ready or invalid), get, list, delete, analyz
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 import uuid
 from typing import Any
 
@@ -11,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...custom.registry import CREATING, MODEL_LIMIT, READY, ModelRecord
-from ...errors import InvalidRequest, NotFound
+from ...errors import InvalidRequest, NotFound, Unauthorized
 from ...serializers.formrecognizer_v2 import custom_result, failed_result
 from ..deps import (
     ServicesDep,
@@ -44,7 +47,7 @@ def _model_url(request: Request, path_version: str, model_id: str) -> str:
     return f"{base_url(request)}formrecognizer/{path_version}/custom/models/{model_id}"
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
         body = json.loads(raw or b"null")
@@ -58,7 +61,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 @router.post("", status_code=201, response_class=Response)
 async def train(request: Request, services: ServicesDep, path_version: str) -> Response:
     version = api_version(path_version)
-    body = await _json_body(request)
+    body = await json_body(request)
     source = body.get("source")
     if not isinstance(source, str) or not source.strip():
         raise InvalidRequest("'source' is required: the SAS URL of a blob container (or an allowed local folder).")
@@ -74,20 +77,26 @@ async def train(request: Request, services: ServicesDep, path_version: str) -> R
     name = body.get("modelName")
     if name is not None and (not isinstance(name, str) or len(name) > 1024):
         raise InvalidRequest("'modelName' must be a string of at most 1024 characters.")
+    params = {
+        "source": source.strip(),
+        "prefix": prefix,
+        "includeSubFolders": bool(filt.get("includeSubFolders", False)),
+        "useLabelFile": use_labels,
+        "version": version,
+    }
+    rec = await start_model_operation(services, str(uuid.uuid4()), name if version == "2.1" else None, params)
+    return Response(status_code=201, headers={"Location": _model_url(request, path_version, rec.id)})
+
+
+async def start_model_operation(
+    services: ServicesDep, model_id: str, name: str | None, params: dict[str, Any]
+) -> ModelRecord:
+    """Create a model (creating) and queue the operation that builds, composes or copies it."""
     if services.models.count() >= MODEL_LIMIT:
         raise InvalidRequest(f"The model limit ({MODEL_LIMIT}) is reached; delete models first.")
-    rec = ModelRecord(
-        id=str(uuid.uuid4()),
-        name=name if version == "2.1" else None,
-        params={
-            "source": source.strip(),
-            "prefix": prefix,
-            "includeSubFolders": bool(filt.get("includeSubFolders", False)),
-            "useLabelFile": use_labels,
-            "version": version,
-        },
-    )
+    rec = ModelRecord(id=model_id, name=name, params=params)
     op = Operation(id=services.store.new_id(), kind=TRAIN, model_id=rec.id, params={"model_id": rec.id})
+    rec.params["operation"] = op.id
 
     def persist() -> None:
         services.models.create(rec)
@@ -95,7 +104,85 @@ async def train(request: Request, services: ServicesDep, path_version: str) -> R
 
     await run_in_threadpool(persist)
     services.runner.submit(op.id)
+    return rec
+
+
+@router.post("/compose", status_code=201, response_class=Response)
+async def compose(request: Request, services: ServicesDep, path_version: str) -> Response:
+    """v2.1: one model answering for several models trained with labels."""
+    if api_version(path_version) != "2.1":
+        raise InvalidRequest("Composing models is available from v2.1.")
+    body = await json_body(request)
+    ids = body.get("modelIds")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids) or len(ids) > 100:
+        raise InvalidRequest("'modelIds' must list between 1 and 100 model ids.")
+    for model_id in ids:
+        await _record(services, model_id)
+    name = body.get("modelName")
+    if name is not None and not isinstance(name, str):
+        raise InvalidRequest("'modelName' must be a string.")
+    params = {"action": "compose", "components": ids, "version": "2.1", "useLabelFile": True}
+    rec = await start_model_operation(services, str(uuid.uuid4()), name, params)
     return Response(status_code=201, headers={"Location": _model_url(request, path_version, rec.id)})
+
+
+COPY_AUTHORIZATION_TTL_S = 24 * 3600
+_TICKS_AT_EPOCH = 621355968000000000  # .NET ticks (100 ns since year 1) at 1970-01-01
+
+
+def _copy_token(services: ServicesDep, model_id: str, expires_ticks: int) -> str:
+    message = f"{model_id}|{expires_ticks}".encode()
+    return hmac.new(services.models.secret(), message, hashlib.sha256).hexdigest()
+
+
+@router.post("/copyAuthorization", status_code=201)
+async def copy_authorization(request: Request, services: ServicesDep, path_version: str) -> JSONResponse:
+    """v2.1: reserve a model id on this (target) resource and sign it, for a copy from a source resource."""
+    if api_version(path_version) != "2.1":
+        raise InvalidRequest("Copying models is available from v2.1.")
+    model_id = str(uuid.uuid4())
+    ticks = int((time.time() + COPY_AUTHORIZATION_TTL_S) * 10_000_000) + _TICKS_AT_EPOCH
+    token = await run_in_threadpool(_copy_token, services, model_id, ticks)
+    body = {"modelId": model_id, "accessToken": token, "expirationDateTimeTicks": ticks}
+    return JSONResponse(body, status_code=201, headers={"Location": _model_url(request, path_version, model_id)})
+
+
+@router.post("/{model_id}/copy", status_code=202, response_class=Response)
+async def copy(request: Request, services: ServicesDep, path_version: str, model_id: str) -> Response:
+    """v2.1: copy a ready model to the id of a copy authorization this server signed."""
+    if api_version(path_version) != "2.1":
+        raise InvalidRequest("Copying models is available from v2.1.")
+    rec = await _record(services, model_id)
+    if rec.status != READY:
+        raise InvalidRequest(f"Model '{model_id}' is not ready (its status is {rec.status}).")
+    body = await json_body(request)
+    auth = body.get("copyAuthorization")
+    if not isinstance(auth, dict) or not all(k in auth for k in ("modelId", "accessToken", "expirationDateTimeTicks")):
+        raise InvalidRequest("'copyAuthorization' must carry modelId, accessToken and expirationDateTimeTicks.")
+    target, ticks = str(auth["modelId"]), auth["expirationDateTimeTicks"]
+    if not isinstance(ticks, int) or ticks < int(time.time() * 10_000_000) + _TICKS_AT_EPOCH:
+        raise InvalidRequest("The copy authorization has expired; get a new one from the target resource.")
+    expected = await run_in_threadpool(_copy_token, services, target, ticks)
+    if not hmac.compare_digest(expected, str(auth["accessToken"])):
+        raise Unauthorized("The copy authorization was not issued by this resource.")
+    if await run_in_threadpool(services.models.get, target) is not None:
+        raise InvalidRequest(f"Model '{target}' already exists; a copy authorization is used once.")
+    params = {"action": "copy", "copy_of": model_id, "version": rec.params.get("version", "2.1")}
+    params["useLabelFile"] = rec.params.get("useLabelFile", False)
+    copied = await start_model_operation(services, target, rec.name, params)
+    location = f"{_model_url(request, path_version, model_id)}/copyResults/{copied.params['operation']}"
+    return Response(status_code=202, headers={"Operation-Location": location, "Retry-After": "1"})
+
+
+@router.get("/{model_id}/copyResults/{result_id}")
+async def copy_result(services: ServicesDep, path_version: str, model_id: str, result_id: str) -> JSONResponse:
+    api_version(path_version)
+    op = await get_operation(services, result_id)
+    body = operation_status(op)
+    body["copyResult"] = {"modelId": op.model_id}
+    if op.status == FAILED and op.error:
+        body["copyResult"]["errors"] = [{"code": op.error["innercode"], "message": op.error["message"]}]
+    return JSONResponse(body, headers=poll_headers(services, op))
 
 
 def _model_info(rec: ModelRecord) -> dict[str, Any]:
@@ -108,7 +195,7 @@ def _model_info(rec: ModelRecord) -> dict[str, Any]:
     if rec.name:
         info["modelName"] = rec.name
     if rec.params.get("version") == "2.1":
-        info["attributes"] = {"isComposed": False}
+        info["attributes"] = {"isComposed": rec.params.get("action") == "compose"}
     return info
 
 
@@ -119,7 +206,10 @@ def model_body(rec: ModelRecord) -> dict[str, Any]:
     if rec.train_result is not None:
         tr = rec.train_result
         body["trainResult"] = {"trainingDocuments": tr.get("trainingDocuments", []), "errors": tr.get("errors", [])}
-        if "fields" in tr:
+        if "composedTrainResults" in tr:
+            body["composedTrainResults"] = tr["composedTrainResults"]
+            del body["trainResult"]
+        elif "fields" in tr:
             body["trainResult"]["fields"] = tr["fields"]
             body["trainResult"]["averageModelAccuracy"] = tr["averageModelAccuracy"]
     return body
@@ -181,7 +271,6 @@ async def analyze(
         "version": version,
         "options": {"layout": True},
         "custom_model": model_id,
-        "doc_type": f"custom:{rec.name or model_id}",
         "include_text": details,
     }
     op = await accept_document(request, services, model_id=model_id, params=params)

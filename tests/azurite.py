@@ -1,0 +1,80 @@
+"""A real Azure Storage emulator (Azurite, from npm) for the tests that train from blob containers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from server_harness import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+ACCOUNT = "devstoreaccount1"
+# Azurite's published development account key (not a secret).
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def azurite_binary() -> str | None:
+    local = ROOT / ".tools" / "node_modules" / ".bin" / "azurite-blob"
+    return str(local) if local.exists() else shutil.which("azurite-blob")
+
+
+@contextmanager
+def running_azurite(binary: str, where: Path) -> Iterator[str]:
+    """Start Azurite's blob service on a free port; yields the account's blob endpoint."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--silent",
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--location",
+            str(where),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("Azurite did not start")
+    try:
+        yield f"http://127.0.0.1:{port}/{ACCOUNT}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def container(blob_endpoint: str, name: str, files: dict[str, bytes]) -> str:
+    """A container holding ``files``; returns its read+list SAS URL, as the portal gives one."""
+    from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+
+    service = BlobServiceClient(blob_endpoint, credential={"account_name": ACCOUNT, "account_key": ACCOUNT_KEY})
+    container = service.create_container(name)
+    for blob, data in files.items():
+        container.upload_blob(blob, data)
+    sas = generate_container_sas(
+        ACCOUNT,
+        name,
+        account_key=ACCOUNT_KEY,
+        permission=ContainerSasPermissions(read=True, list=True),
+        expiry=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    )
+    return f"{blob_endpoint}/{name}?{sas}"
