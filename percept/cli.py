@@ -73,6 +73,85 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registry(data_dir: str | None):
+    from .config import ServerSettings
+    from .custom.registry import ModelRegistry
+
+    settings = ServerSettings(**({"data_dir": data_dir} if data_dir else {}))
+    return settings, ModelRegistry(settings.data_dir)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    """Train into the same model store ``percept serve`` uses, so the model is served at once."""
+    import os
+    import uuid
+
+    from .custom.registry import READY, ModelRecord
+    from .custom.training import train_model
+    from .pipeline import read_document
+    from .server.fetch import UrlPolicy
+
+    settings, models = _registry(args.data_dir)
+    source = args.source
+    local_root = ""
+    if "://" not in source or source.startswith("file://"):
+        path = os.path.realpath(source.removeprefix("file://"))
+        if not os.path.isdir(path):
+            print(f"percept: not a folder: {source}", file=sys.stderr)
+            return 2
+        source = local_root = path  # your own folder: it is the allowed root
+    rec = ModelRecord(
+        id=str(uuid.uuid4()),
+        name=args.name,
+        params={
+            "source": source,
+            "prefix": args.prefix,
+            "includeSubFolders": args.subfolders,
+            "useLabelFile": args.labels,
+            "version": "2.1",
+        },
+    )
+    models.create(rec)
+    options = ReadOptions(layout=True)
+    train_model(
+        rec,
+        models,
+        read=lambda p: read_document(p, options=options, progress=_progress),
+        policy=UrlPolicy.parse(settings.url_allow),
+        local_root=local_root,
+    )
+    done = models.get(rec.id)
+    assert done is not None
+    tr = done.train_result or {}
+    out: dict[str, object] = {"modelId": done.id, "status": done.status}
+    for key in ("averageModelAccuracy", "fields", "trainingDocuments", "errors"):
+        if key in tr:
+            out[key] = tr[key]
+    if done.keys:
+        out["keys"] = done.keys
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0 if done.status == READY else 1
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .custom.apply import apply_model
+    from .custom.registry import READY
+    from .errors import NotFound
+    from .pipeline import read_document
+    from .serializers.analyze_v3 import analyze_result
+
+    _, models = _registry(args.data_dir)
+    rec = models.get(args.model)
+    if rec is None or rec.status != READY:
+        raise NotFound(f"Model '{args.model}' was not found or is not ready.")
+    doc = read_document(args.file, pages=args.pages, options=ReadOptions(layout=True), progress=_progress)
+    apply_model(models, args.model, doc, v3=True)
+    json.dump(analyze_result(doc, model_id=args.model), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="percept", description="Self-hosted document intelligence that speaks Azure's APIs."
@@ -102,6 +181,29 @@ def build_parser() -> argparse.ArgumentParser:
             layout._add_action(action)
     layout.add_argument("--format", choices=["json", "markdown"], default="json")
     layout.set_defaults(func=_cmd_read, command="layout")
+
+    train = sub.add_parser(
+        "train",
+        help="train a custom model from a folder or blob container of forms",
+        description="Train into the model store of 'percept serve' (same --data-dir) and print the model.",
+    )
+    train.add_argument("source", help="a local folder, or the SAS URL of a blob container")
+    train.add_argument("--labels", action="store_true", help="use the labeling tool's .labels.json and fields.json")
+    train.add_argument("--prefix", default="", help="only files whose path starts with this")
+    train.add_argument("--subfolders", action="store_true", help="include subfolders of the prefix")
+    train.add_argument("--name", help="a model name")
+    train.add_argument("--data-dir", help="the model store (PERCEPT_DATA_DIR)")
+    train.set_defaults(func=_cmd_train)
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="analyze a file with a custom model (Document Intelligence 2024-11-30 JSON)",
+    )
+    analyze.add_argument("model", help="model id (from 'percept train' or the server)")
+    analyze.add_argument("file", help="PDF or image")
+    analyze.add_argument("--pages", help="pages to read, e.g. 1-3,5")
+    analyze.add_argument("--data-dir", help="the model store (PERCEPT_DATA_DIR)")
+    analyze.set_defaults(func=_cmd_analyze)
 
     serve = sub.add_parser("serve", help="serve Azure's Computer Vision and Document Intelligence APIs")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, PERCEPT_HOST)")

@@ -72,3 +72,30 @@ def test_layout_json_and_markdown(tmp_path: Path) -> None:
     md = _percept("layout", str(path), "--format", "markdown")
     assert md.returncode == 0, md.stderr
     assert md.stdout.startswith("# Quarterly Report") and "<table>" in md.stdout
+
+
+def test_train_with_labels_then_analyze(tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "fields.json").write_text(json.dumps(builders.ORDER_FIELDS))
+    orders = [*builders.ORDERS, ("PO-80", "Proseware Inc", "5 Ash St, Waco TX"), ("PO-81", "Fabrikam", "6 Fir St")]
+    for i, order in enumerate(orders):
+        (forms / f"o{i}.pdf").write_bytes(builders.order_form(*order, dx=4 * i))
+        (forms / f"o{i}.pdf.labels.json").write_text(json.dumps(builders.order_labels(f"o{i}.pdf", *order, dx=4 * i)))
+    store = str(tmp_path / "store")
+    trained = _percept("train", str(forms), "--labels", "--data-dir", store)
+    assert trained.returncode == 0, trained.stderr
+    model = json.loads(trained.stdout)
+    assert model["status"] == "ready" and model["averageModelAccuracy"] == 1.0
+    new = tmp_path / "new.pdf"
+    new.write_bytes(builders.order_form("PO-99", "Adventure Works", "9 Elm St, Troy NY", dx=-6, dy=5))
+    analyzed = _percept("analyze", model["modelId"], str(new), "--data-dir", store)
+    assert analyzed.returncode == 0, analyzed.stderr
+    fields = json.loads(analyzed.stdout)["documents"][0]["fields"]
+    assert {k: f["valueString"] for k, f in fields.items()} == {
+        "PO": "PO-99",
+        "Vendor": "Adventure Works",
+        "ShipTo": "9 Elm St, Troy NY",
+    }
+    missing = _percept("analyze", "no-such-model", str(new), "--data-dir", store)
+    assert missing.returncode == 2 and "not found" in missing.stderr

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Limits, ReadOptions
-from ..custom import composed, labeled, unlabeled
+from ..custom.apply import apply_model
 from ..custom.registry import INVALID, ModelRegistry
 from ..custom.training import compose_model, copy_model, train_model
-from ..errors import NotFound, PerceptError, WorkerCrashed
+from ..errors import PerceptError, WorkerCrashed
 from ..model import Document
 from ..pipeline import make_executor, read_document, read_validated
 from ..source import DocumentRef
@@ -216,23 +216,7 @@ class JobRunner:
         model_id = params.get("custom_model")
         if not model_id or self.models is None:
             return doc
-        rec = self.models.get(model_id)
-        try:
-            learned = self.models.learned(model_id)
-        except FileNotFoundError:
-            rec = None
-        if rec is None:
-            raise NotFound(f"Model '{model_id}' was deleted before the analysis ran.")
-        v3 = params.get("family") == "v3"
-        if isinstance(learned, composed.ComposedModel):
-            part = learned.best(doc)
-            doc_type = f"{model_id}:{part.model_id}" if v3 else f"custom:{part.name or part.model_id}"
-            labeled.apply(part.model, doc, doc_type, part.model_id)
-        elif isinstance(learned, labeled.LabeledModel):
-            labeled.apply(learned, doc, model_id if v3 else f"custom:{rec.name or model_id}", model_id)
-        else:
-            unlabeled.apply(learned, doc)
-        return doc
+        return apply_model(self.models, model_id, doc, v3=params.get("family") == "v3")
 
     def _execute(self, op_id: str, params: dict[str, Any]) -> None:
         path = self.store.input_path(op_id)
