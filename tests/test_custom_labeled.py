@@ -253,3 +253,30 @@ def test_document_intelligence_build_and_analyze(server, invoices_sas: str, azur
         admin.begin_build_document_model(bad).result()
     with pytest.raises(ResourceNotFoundError):
         admin.get_model("di-few")
+
+
+def test_model_errors_are_clear(server, azurite: str) -> None:
+    base = f"{server.endpoint}/formrecognizer"
+    build = f"{base}/documentModels:build?api-version=2023-07-31"
+    sas = container(azurite, "broken-labels", {**_labeled_invoices(), "Invoice_2.pdf.labels.json": b"{not json"})
+    for body, message in [
+        ({"modelId": "x", "buildMode": "template", "azureBlobSource": {"containerUrl": sas}}, "modelId"),
+        ({"modelId": "ok-id", "buildMode": "fast", "azureBlobSource": {"containerUrl": sas}}, "buildMode"),
+        ({"modelId": "ok-id", "buildMode": "template"}, "containerUrl"),
+        ({"modelId": "prebuilt-layout", "buildMode": "template", "azureBlobSource": {"containerUrl": sas}}, "exists"),
+    ]:
+        resp = requests.post(build, json=body, headers=HEADERS)
+        assert resp.status_code in (400, 409) and message in resp.json()["error"]["message"], resp.text
+    resp = requests.post(
+        f"{base}/documentModels/no-such-model:analyze?api-version=2023-07-31", data=_invoice(0), headers=HEADERS
+    )
+    assert resp.status_code == 404 and resp.json()["error"]["message"]
+
+    # A broken labels file fails its own form and leaves four: too few to train with labels.
+    resp = requests.post(f"{base}/v2.1/custom/models", json={"source": sas, "useLabelFile": True}, headers=HEADERS)
+    model = _poll(resp.headers["location"])
+    assert model["modelInfo"]["status"] == "invalid"
+    docs = {d["documentName"]: d for d in model["trainResult"]["trainingDocuments"]}
+    assert docs["Invoice_2.pdf"]["status"] == "failed"
+    assert docs["Invoice_2.pdf"]["errors"][0]["code"] == "InvalidLabelFile"
+    assert "at least 5" in model["trainResult"]["errors"][0]["message"]
