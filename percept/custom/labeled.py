@@ -16,11 +16,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import AnalyzedDocument, Document, Field, Page, SelectionMark, Word, bounding_polygon, box_polygon
+from ..model import AnalyzedDocument, Document, Field, Page, SelectionMark, Word, bounding_polygon
 from .values import FIELD_TYPES, typed_value
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in 0-1 page units
@@ -77,7 +77,6 @@ class LabeledModel:
     fields: list[FieldModel]
     pages: list[TemplatePage]
     trained_on: int = 0
-    averages: dict[str, float] = field(default_factory=dict)
 
     @property
     def average_accuracy(self) -> float:
@@ -505,8 +504,3 @@ def apply(model: LabeledModel, doc: Document, doc_type: str, model_id: str) -> N
             model_id=model_id,
         )
     ]
-
-
-def field_box(page: Page, box: Box) -> tuple[float, ...]:
-    """A 0-1 box in the page's own unit (for reporting)."""
-    return box_polygon(box[0] * page.width, box[1] * page.height, box[2] * page.width, box[3] * page.height)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sqlite3
 import time
 import uuid
 from typing import Any
@@ -41,6 +42,12 @@ router = APIRouter(
 
 class ModelNotFound(NotFound):
     code = "1022"
+
+
+class ModelExists(InvalidRequest):
+    code = "ModelExists"
+    status = 409
+    outer_code = "Conflict"
 
 
 def _model_url(request: Request, path_version: str, model_id: str) -> str:
@@ -99,7 +106,10 @@ async def start_model_operation(
     rec.params["operation"] = op.id
 
     def persist() -> None:
-        services.models.create(rec)
+        try:
+            services.models.create(rec)
+        except sqlite3.IntegrityError:  # the same id requested twice at once
+            raise ModelExists(f"A model with id '{rec.id}' already exists.") from None
         services.store.create(op)
 
     await run_in_threadpool(persist)

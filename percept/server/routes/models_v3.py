@@ -20,18 +20,12 @@ from ..deps import ServicesDep, base_url, get_operation, poll_headers, timestamp
 from ..jobs import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, NOT_STARTED, SUCCEEDED, Operation
-from .custom_v2 import json_body, start_model_operation
+from .custom_v2 import ModelExists, json_body, start_model_operation
 
 ApiVersion = Annotated[str | None, Query(alias="api-version")]
 MODEL_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._~-]{1,63}$")
 NEURAL_NOTE = "Built as a template model: neural models use the same engine on this server."
 OPERATION_KINDS = {"train": "documentModelBuild", "compose": "documentModelCompose", "copy": "documentModelCopyTo"}
-
-
-class ModelExists(InvalidRequest):
-    code = "ModelExists"
-    status = 409
-    outer_code = "Conflict"
 
 
 def custom_details(rec: ModelRecord, api_version: str) -> dict[str, Any]:
