@@ -157,6 +157,7 @@ class _PageWords:
     centers: np.ndarray  # (n, 2)
     boxes: np.ndarray  # (n, 4)
     order: list[tuple[int, int]]  # (line, word) of each word, for reading order
+    height: float  # median word height: the slack around a field's box
 
     @classmethod
     def of(cls, page: Page) -> _PageWords:
@@ -170,7 +171,8 @@ class _PageWords:
                 boxes.append((min(xs) / w_, min(ys) / h_, max(xs) / w_, max(ys) / h_))
         arr = np.array(boxes, dtype=float).reshape(-1, 4)
         centers = np.stack([(arr[:, 0] + arr[:, 2]) / 2, (arr[:, 1] + arr[:, 3]) / 2], axis=1)
-        return cls(page, words, [_key(w.content) for w in words], centers, arr, order)
+        height = float(np.median(arr[:, 3] - arr[:, 1])) if len(arr) else 0.01
+        return cls(page, words, [_key(w.content) for w in words], centers, arr, order, height)
 
 
 def _key(text: str) -> str:
@@ -417,8 +419,8 @@ def _region(tp: TemplatePage, al: Alignment, page: _PageWords, box: Box) -> Box:
 
 
 def _words_in(page: _PageWords, region: Box) -> list[int]:
-    height = float(np.median(page.boxes[:, 3] - page.boxes[:, 1])) if len(page.boxes) else 0.01
-    return [i for i in range(len(page.words)) if _inside(page.centers[i, 0], page.centers[i, 1], region, 0.3 * height)]
+    slack = 0.3 * page.height
+    return [i for i in range(len(page.words)) if _inside(page.centers[i, 0], page.centers[i, 1], region, slack)]
 
 
 def _run_on(page: _PageWords, picked: list[int], stop: set[int]) -> list[int]:

@@ -10,6 +10,7 @@ from typing import Any
 from dateutil import parser as dateparser
 
 FIELD_TYPES = ("string", "number", "integer", "date", "time", "selectionMark")
+_VALUE_KEYS = {t: f"value{t[0].upper()}{t[1:]}" for t in FIELD_TYPES}  # valueString ... valueSelectionMark
 
 _NUMBER_JUNK = re.compile(r"[\s$€£¥,]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -47,6 +48,11 @@ def parse_time(text: str) -> str | None:
     except (ValueError, OverflowError):
         return None
     return parsed.strftime("%H:%M:%S")
+
+
+def value_key(field_type: str) -> str:
+    """The property a field's typed value goes in, the same in every API version that has fields."""
+    return _VALUE_KEYS.get(field_type, "valueString")
 
 
 def typed_value(field_type: str, text: str) -> Any:

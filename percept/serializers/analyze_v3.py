@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..custom.values import value_key
 from ..model import AnalyzedDocument, Document, Field, KeyValueElement, Page, Span, Table
 from .offsets import OffsetMap, StringIndexType
 
@@ -142,23 +143,13 @@ def analyze_result(
     return result
 
 
-_VALUE_KEYS = {
-    "string": "valueString",
-    "number": "valueNumber",
-    "integer": "valueInteger",
-    "date": "valueDate",
-    "time": "valueTime",
-    "selectionMark": "valueSelectionMark",
-}
-
-
 def _field(f: Field, om: OffsetMap) -> dict[str, Any]:
     out: dict[str, Any] = {"type": f.type}
     if not f.content:
         out["confidence"] = f.confidence
         return out  # known to the model, not found on this document
     if f.value is not None:
-        out[_VALUE_KEYS.get(f.type, "valueString")] = f.value
+        out[value_key(f.type)] = f.value
     out["content"] = f.content
     if f.polygon is not None and f.page_number is not None:
         out["boundingRegions"] = _region(f.page_number, f.polygon)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..custom.values import value_key
 from ..model import AnalyzedDocument, Document, KeyValueElement, Page, Word
 
 VERSIONS = {"2.0": "2.0.0", "2.1": "2.1.0"}
@@ -147,16 +148,6 @@ def custom_result(doc: Document, version: str, include_text: bool) -> dict[str, 
     return body
 
 
-_VALUE_KEYS = {
-    "string": "valueString",
-    "number": "valueNumber",
-    "integer": "valueInteger",
-    "date": "valueDate",
-    "time": "valueTime",
-    "selectionMark": "valueSelectionMark",
-}
-
-
 def _document_result(d: AnalyzedDocument, doc: Document, pointer: dict[int, str], details: bool) -> dict[str, Any]:
     marks = {
         id(m): f"#/readResults/{p}/selectionMarks/{s}"
@@ -170,7 +161,7 @@ def _document_result(d: AnalyzedDocument, doc: Document, pointer: dict[int, str]
             continue
         out: dict[str, Any] = {"type": f.type}
         if f.value is not None:
-            out[_VALUE_KEYS.get(f.type, "valueString")] = f.value
+            out[value_key(f.type)] = f.value
         out.update(
             {
                 "text": f.content,

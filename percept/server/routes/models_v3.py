@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...custom.registry import INVALID, MODEL_LIMIT, READY, ModelRecord
+from ...custom.registry import MODEL_LIMIT, READY, ModelRecord
 from ...errors import InvalidRequest, NotFound
 from ..deps import ServicesDep, base_url, get_operation, poll_headers, timestamp
 from ..jobs import TRAIN
@@ -238,6 +238,4 @@ def _operation(
             "message": op.error["message"],
             "innererror": {"code": op.error.get("innercode", "InvalidRequest"), "message": op.error["message"]},
         }
-    elif rec is not None and rec.status == INVALID:
-        body["status"] = FAILED
     return body
