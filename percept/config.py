@@ -65,7 +65,14 @@ class ServerSettings(BaseSettings):
     retry_after: int = Field(1, description="Seconds a client is told to wait between polls.")
     poll_wait: float = Field(2.0, description="Seconds a poll of a pending operation waits for it to finish.")
     url_allow: str = Field(
-        "", description="Comma-separated hosts, IPs or CIDR ranges that URL sources may reach despite the SSRF rules."
+        "",
+        description="Comma-separated host, host:port, IP, [IPv6]:port or CIDR entries that URL sources may reach "
+        "despite the SSRF rules (a host without a port: all its ports).",
+    )
+    storage_allow: str = Field(
+        "",
+        description="The same for training sources (blob containers), e.g. an on-premises store or Azurite; "
+        "empty: only public addresses.",
     )
     training_root: str = Field(
         "", description="Folder local training sources (file:// URLs or paths) may come from; empty: none may."
