@@ -11,6 +11,7 @@ from . import __version__
 from .config import ReadOptions
 from .errors import PerceptError
 from .ocr import available_engines
+from .server.lock import DataDirInUse, DataDirLock
 
 # Documents with at least this many pages report progress on stderr.
 PROGRESS_FROM = 5
@@ -60,24 +61,31 @@ def _cmd_read(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
-    import uvicorn
-
     from .config import ServerSettings
-    from .server.app import create_app
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir}.items() if v}
     settings = ServerSettings(**overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    print(f"percept: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    # Locked here too, not only in the app's lifespan: a second server is refused at once with one line.
+    with DataDirLock(settings.data_dir, "percept serve"):
+        import uvicorn
+
+        from .server.app import create_app
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        print(f"percept: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 
-def _registry(data_dir: str | None):
+def _registry(data_dir: str | None, lock: str | None = None):
+    """The server's model store; with ``lock`` (a writer) the data directory is locked as a server locks it, until
+    the command ends, so a running server's directory is refused instead of written under it."""
     from .config import ServerSettings
     from .custom.registry import ModelRegistry
 
     settings = ServerSettings(**({"data_dir": data_dir} if data_dir else {}))
+    if lock:
+        DataDirLock(settings.data_dir, lock).acquire()  # released when the process ends
     return settings, ModelRegistry(settings.data_dir)
 
 
@@ -88,10 +96,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from .custom.registry import READY, ModelRecord
     from .custom.training import train_model
+    from .io.http import UrlPolicy
     from .pipeline import read_document
-    from .server.fetch import UrlPolicy
 
-    settings, models = _registry(args.data_dir)
+    settings, models = _registry(args.data_dir, lock="percept train")
     source = args.source
     local_root = ""
     if "://" not in source or source.startswith("file://"):
@@ -117,7 +125,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         rec,
         models,
         read=lambda p: read_document(p, options=options, progress=_progress),
-        policy=UrlPolicy.parse(settings.url_allow),
+        policy=UrlPolicy.parse(settings.storage_allow, setting="PERCEPT_STORAGE_ALLOW"),
         local_root=local_root,
     )
     done = models.get(rec.id)
@@ -220,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PerceptError as exc:
         print(f"percept: {exc.code}: {exc.message}", file=sys.stderr)
         return 2
+    except DataDirInUse as exc:
+        print(f"percept: {exc}", file=sys.stderr)
+        return 1
     except FileNotFoundError as exc:
         print(f"percept: file not found: {exc.filename}", file=sys.stderr)
         return 2

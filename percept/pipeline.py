@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import tempfile
-import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -20,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from . import lifeline
 from .assemble import assemble
 from .config import Limits, ReadOptions, default_limits
 from .errors import ContentTooLarge, WorkerCrashed
@@ -35,28 +34,12 @@ ContentFormat = Literal["text", "markdown"]
 
 
 def make_executor(workers: int) -> ProcessPoolExecutor:
-    """A pool of page workers; forkserver keeps it safe to create from a threaded server."""
+    """A pool of page workers; forkserver keeps it safe to create from a threaded server. Its forkserver and workers
+    end with this process however it ends, and outlive a Ctrl-C or SIGTERM to the group (see :mod:`.lifeline`)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["percept.worker"])
-    if threading.current_thread() is threading.main_thread():
-        _start_forkserver_ignoring_stop_signals()
+    ctx.set_forkserver_preload(["percept._forkserver", "percept.worker"])
+    lifeline.start_forkserver()
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker)
-
-
-def _start_forkserver_ignoring_stop_signals() -> None:
-    """Start the forkserver with SIGINT and SIGTERM ignored (an ignored signal stays ignored across exec).
-
-    Ctrl-C and systemd signal the whole process group; the server then stops gracefully and ends its pool itself,
-    so the process that starts workers must outlive that signal too. It still exits when its parent dies.
-    """
-    from multiprocessing import forkserver
-
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        forkserver.ensure_running()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def read_document(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from server_harness import free_port
+from server_harness import descendants, free_port, group, wait_gone
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "devstoreaccount1"
@@ -53,13 +55,17 @@ def running_azurite(binary: str, where: Path) -> Iterator[str]:
         except OSError:
             time.sleep(0.2)
     else:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
         raise RuntimeError("Azurite did not start")
     try:
         yield f"http://127.0.0.1:{port}/{ACCOUNT}"
     finally:
-        proc.terminate()
+        members = [*descendants(proc.pid), *group(proc.pid)]
+        os.killpg(proc.pid, signal.SIGTERM)  # its own session: the whole group, and wait until all of it is gone
         proc.wait(10)
+        for left in wait_gone(members, 10):
+            left.kill()
 
 
 def container(blob_endpoint: str, name: str, files: dict[str, bytes]) -> str:

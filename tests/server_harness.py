@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import psutil
 
 KEY = "test-key-1"
 SECOND_KEY = "test-key-2"
@@ -35,18 +36,81 @@ class Server:
     log: Path
 
     def kill(self) -> None:
-        """kill -9: no shutdown hooks, no flush."""
+        """kill -9 of the whole group: no shutdown hooks, no flush."""
+        self._end(signal.SIGKILL)
+
+    def kill_server_only(self) -> None:
+        """kill -9 of the server's pid alone, as the OOM killer does: its children get no signal."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
     def stop(self) -> None:
+        """SIGTERM to the group, as Ctrl-C and systemd do: the server stops gracefully."""
+        self._end(signal.SIGTERM)
+
+    def _end(self, sig: signal.Signals) -> None:
+        """Signal the group and wait until the server and every process it started are gone (Tesseract runs in its
+        own session, so descendants are looked up too); one still alive 10 s later is killed and fails the test."""
+        family = descendants(self.process.pid)
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, sig)
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
-                self.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        left = wait_gone([*family, *group(self.process.pid)], 10)
+        for proc in left:
+            proc.kill()
+        assert not left, f"processes outlived the server {self.process.pid}: {describe(left)}"
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def group(pgid: int) -> list[psutil.Process]:
+    """The live members of a process group (its leader may be gone)."""
+    members = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                members.append(proc)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return members
+
+
+def alive(proc: psutil.Process) -> bool:
+    """Running and not a zombie (an orphan's exit status may wait for a reaper that never comes)."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """The processes still alive after up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    left = [p for p in procs if alive(p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [p for p in left if alive(p)]
+    return left
+
+
+def describe(procs: list[psutil.Process]) -> str:
+    out = []
+    for proc in procs:
+        try:
+            out.append(f"{proc.pid} {' '.join(proc.cmdline())[:160]}")
+        except psutil.Error:
+            out.append(f"{proc.pid} (gone)")
+    return "; ".join(out)
 
 
 def start_server(data_dir: Path, **env: str) -> Server:
@@ -57,6 +121,7 @@ def start_server(data_dir: Path, **env: str) -> Server:
         "PERCEPT_API_KEYS": f"{KEY},{SECOND_KEY}",
         "PERCEPT_DATA_DIR": str(data_dir),
         "PERCEPT_URL_ALLOW": "localhost",
+        "PERCEPT_STORAGE_ALLOW": "127.0.0.1",  # Azurite, on a port chosen at random
         **env,
     }
     with open(log, "ab") as out:
@@ -77,7 +142,7 @@ def start_server(data_dir: Path, **env: str) -> Server:
                 return Server(process, endpoint, data_dir, log)
         except httpx.HTTPError:
             time.sleep(0.1)
-    process.kill()
+    Server(process, endpoint, data_dir, log).kill()
     raise RuntimeError(f"server did not start: {log.read_text()}")
 
 

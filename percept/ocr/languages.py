@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from functools import lru_cache
 
@@ -37,10 +36,16 @@ _PACKS = {
 
 @lru_cache(maxsize=1)
 def installed_packs() -> frozenset[str]:
-    command = shutil.which("tesseract")
+    """The packs of the Tesseract that OCR runs (``PERCEPT_TESSERACT_CMD`` included), asked once per process."""
+    from .tesseract import run_tesseract, tesseract_command
+
+    command = tesseract_command()
     if not command:
         return frozenset()
-    out = subprocess.run([command, "--list-langs"], capture_output=True, text=True, check=False).stdout
+    try:
+        out = run_tesseract([command, "--list-langs"], timeout=60).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):  # not runnable: no pack can be picked, OCR reports the cause
+        return frozenset()
     return frozenset(line.strip() for line in out.splitlines()[1:] if line.strip())
 
 

@@ -11,16 +11,31 @@ import os
 import shutil
 import subprocess
 from collections import OrderedDict
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
 
 from ..errors import EngineUnavailable, ProcessingError
+from ..lifeline import child_dies_with_us
 from ..model import Line, Word, bounding_polygon, box_polygon
 from .base import OcrResult
 
 TIMEOUT_S = 300
+
+
+def tesseract_command() -> str | None:
+    """The Tesseract program: ``PERCEPT_TESSERACT_CMD``, else ``tesseract`` on PATH; one rule for OCR and for the
+    language packs a hint can pick."""
+    return os.environ.get("PERCEPT_TESSERACT_CMD") or shutil.which("tesseract")
+
+
+def run_tesseract(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    """Run Tesseract in its own session (a signal to the server's process group must not cut a page short), yet
+    killed by the kernel if the process running it dies, so a crashed or killed worker leaves no Tesseract behind."""
+    return subprocess.run(
+        args, capture_output=True, check=False, start_new_session=True, preexec_fn=child_dies_with_us(), **kwargs
+    )
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -40,7 +55,7 @@ class TesseractEngine:
     THRESHOLDING: ClassVar[dict[str, str]] = {"otsu": "0", "sauvola": "2"}
 
     def __init__(self, command: str | None = None, psm: int = 3, thresholding: str | None = None) -> None:
-        self.command = command or os.environ.get("PERCEPT_TESSERACT_CMD") or shutil.which("tesseract")
+        self.command = command or tesseract_command()
         if not self.command:
             raise EngineUnavailable(
                 "Tesseract is not installed: apt-get install tesseract-ocr (or set PERCEPT_TESSERACT_CMD)."
@@ -62,15 +77,7 @@ class TesseractEngine:
             args += ["-c", f"thresholding_method={self.thresholding}"]
         args.append("tsv")
         try:
-            proc = subprocess.run(
-                args,
-                input=_png(image),
-                capture_output=True,
-                env=self.env,
-                timeout=TIMEOUT_S,
-                check=False,
-                start_new_session=True,  # a signal to the server's process group must not kill a page half-read
-            )
+            proc = run_tesseract(args, input=_png(image), env=self.env, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise ProcessingError(f"Tesseract took longer than {TIMEOUT_S} s on one page.") from None
         if proc.returncode != 0:
