@@ -39,22 +39,28 @@ class InvalidContent(InvalidRequest):
 
 
 class UnsupportedMediaType(InvalidRequest):
-    """The bytes are not a PDF or a supported image format."""
+    """A declared content type the route refuses (415).
+
+    Unreadable bytes are not this: Azure answers them with 400 ``InvalidContent`` whatever their declared type,
+    because the document type comes from the bytes.
+    """
 
     code = "UnsupportedMediaType"
     status = 415
 
 
 class InvalidImage(InvalidContent):
-    """The image cannot be decoded (truncated, corrupt, decompression bomb)."""
-
-    code = "InvalidImage"
+    """The image cannot be decoded (truncated or corrupt): Azure's ``InvalidContent``."""
 
 
-class InvalidImageSize(InvalidContent):
-    """Image dimensions are outside the accepted range."""
+class InvalidContentDimensions(InvalidContent):
+    """A page or image is too small or too large to be read (Azure's ``InvalidContentDimensions``)."""
 
-    code = "InvalidImageSize"
+    code = "InvalidContentDimensions"
+
+
+class InvalidImageSize(InvalidContentDimensions):
+    """Image dimensions are outside the accepted range, or the pixel count makes it a decompression bomb."""
 
 
 class ContentTooLarge(InvalidRequest):
@@ -104,6 +110,13 @@ class WorkerCrashed(ProcessingError):
     """A worker process died (a native crash or the OOM killer); the pool it belonged to is unusable."""
 
 
+class ParameterMissing(InvalidRequest):
+    """A JSON body that names no document: Azure's ``InvalidArgument`` / ``ParameterMissing``."""
+
+    code = "ParameterMissing"
+    outer_code = "InvalidArgument"
+
+
 class InvalidUrlSource(InvalidRequest):
     """A URL source is malformed, unreachable, refused by the SSRF rules, or returned no document."""
 
@@ -132,3 +145,21 @@ class OperationInProgress(PerceptError):
     code = "OperationNotComplete"
     status = 409
     outer_code = "Conflict"
+
+
+# Computer Vision and Form Recognizer v2 name some Document Intelligence codes their own way: CV's documented
+# /ocr and Read codes, and FR v2's (the v2 service's InvalidImage, "not a valid image or password protected", and
+# InvalidImageDimension, which also covers PDF page sizes). Anything else keeps its Document Intelligence name.
+_FAMILY_CODES: dict[str, dict[str, str]] = {
+    "cv": {
+        "InvalidContent": "InvalidImageFormat",
+        "UnsupportedMediaType": "InvalidImageFormat",
+        "InvalidContentDimensions": "InvalidImageSize",
+    },
+    "fr2": {"InvalidContent": "InvalidImage", "InvalidContentDimensions": "InvalidImageDimension"},
+}
+
+
+def family_code(family: str, code: str) -> str:
+    """The code an API family (``cv``, ``fr2`` or ``v3``) reports for one of ours, in errors and failed results."""
+    return _FAMILY_CODES.get(family, {}).get(code, code)

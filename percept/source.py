@@ -1,16 +1,19 @@
 """Open and validate a submitted document, and load its pages one at a time.
 
 Validation happens once, up front, from headers only (no page is rendered): type from magic bytes, byte size,
-page count, encryption, corruption, image dimensions and decompression bombs. Pages are then loaded lazily by
-index, in whichever process works on them, so a 2,000-page document never sits decoded in memory.
+page count, encryption, corruption, image dimensions, decompression bombs and PDF pages too large to render
+readably. Pages are then loaded lazily by index, in whichever process works on them, so a 2,000-page document
+never sits decoded in memory.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from ctypes import byref
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,10 +27,10 @@ from .errors import (
     ContentTooLarge,
     EncryptedDocument,
     InvalidContent,
+    InvalidContentDimensions,
     InvalidImage,
     InvalidImageSize,
     PageLimitExceeded,
-    UnsupportedMediaType,
 )
 
 try:  # HEIF/AVIF support is an optional extra.
@@ -36,6 +39,17 @@ try:  # HEIF/AVIF support is an optional extra.
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - depends on the install
     pillow_heif = None
+
+
+UNREADABLE = (
+    "The file is corrupted or format is unsupported. Supported formats: PDF, JPEG, PNG, BMP, TIFF, GIF, WebP and HEIF."
+)
+POINTS_PER_INCH = 72.0
+# The least resolution a PDF page is rendered at to fit the pixel budget. At 72 dpi one point is one pixel, so
+# 10-12 pt body text is 10-12 px tall: about Azure's documented minimum text height (12 px), and the smallest
+# that Tesseract still reads once it is enlarged to its preferred ~22 px. Pages up to 138 inches a side
+# (10,000 px at 72 dpi) fit; larger ones would have unreadable text and are refused.
+MIN_RENDER_DPI = 72.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +77,18 @@ def open_document(path: str | os.PathLike[str], limits: Limits | None = None) ->
     with open(path, "rb") as fh:
         head = fh.read(1024)
     mime = sniff.sniff(head)
-    if mime is None:
-        raise UnsupportedMediaType(
-            "The document format is not supported: send a PDF, JPEG, PNG, BMP, TIFF or HEIF file."
-        )
+    if mime is None:  # Azure's answer to bytes it cannot read, whatever content type was declared
+        raise InvalidContent(UNREADABLE)
     if mime == sniff.HEIF and pillow_heif is None:
-        raise UnsupportedMediaType("HEIF images need the optional 'heif' extra (pip install percept[heif]).")
-    count = _count_pdf_pages(path) if mime == sniff.PDF else _validate_image(path, limits)
+        raise InvalidContent("HEIF images need the optional 'heif' extra (pip install percept[heif]).")
+    count = _validate_pdf(path, limits) if mime == sniff.PDF else _validate_image(path, limits)
     if count > limits.max_pages:
         raise PageLimitExceeded(f"The document has {count} pages; the limit is {limits.max_pages}.")
     return DocumentRef(path=path, mime_type=mime, page_count=count)
 
 
-def _count_pdf_pages(path: str) -> int:
+def _validate_pdf(path: str, limits: Limits) -> int:
+    """Count the pages and refuse a page that would have to be OCR'd but cannot be rendered readably."""
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
@@ -84,11 +97,79 @@ def _count_pdf_pages(path: str) -> int:
         raise InvalidContent("The PDF is corrupt or truncated and cannot be opened.") from None
     try:
         count = len(pdf)
+        if count == 0:
+            raise InvalidContent("The PDF has no pages.")
+        size = pdfium_c.FS_SIZEF()
+        for index in range(count):
+            # Reads the page's box from its dictionary only: cheap enough for 2,000 pages.
+            if not pdfium_c.FPDF_GetPageSizeByIndexF(pdf.raw, index, byref(size)):
+                continue
+            try:
+                render_dpi(size.width, size.height, MIN_RENDER_DPI, limits, page_number=index + 1)
+            except InvalidContentDimensions:
+                if _needs_rendering(pdf, index):
+                    raise
     finally:
         pdf.close()
-    if count == 0:
-        raise InvalidContent("The PDF has no pages.")
     return count
+
+
+def _needs_rendering(pdf: pdfium.PdfDocument, index: int) -> bool:
+    """Whether a page will be OCR'd: it has content but no text layer (the worker reads a text layer instead).
+
+    Only pages too large to render come here, so loading them costs nothing on ordinary documents. A text layer
+    the worker later finds to be garbage is caught when the page is rendered.
+    """
+    try:
+        page = pdf[index]
+    except pdfium.PdfiumError:
+        return False  # unreadable page: the worker reports it
+    try:
+        if pdfium_c.FPDFPage_CountObjects(page.raw) == 0:
+            return False
+        textpage = page.get_textpage()
+        try:
+            n = textpage.count_chars()
+            if n <= 0:
+                return True
+            text = textpage.get_text_range(0, n)  # empty where pdfium's indices disagree: the worker decides
+            return bool(text) and not text.strip()
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+
+
+def render_dpi(width_pt: float, height_pt: float, dpi: float, limits: Limits, *, page_number: int = 1) -> float:
+    """The resolution to render a PDF page at: ``dpi``, lowered until the bitmap fits the image pixel budget.
+
+    A page larger than the budget allows at ``MIN_RENDER_DPI`` is refused with ``InvalidContentDimensions``
+    rather than rendered into unreadable text (or gigabytes of memory).
+    """
+    if width_pt <= 0 or height_pt <= 0:
+        return dpi
+    fit = min(
+        float(dpi),
+        POINTS_PER_INCH * limits.max_image_side / max(width_pt, height_pt),
+        POINTS_PER_INCH * math.sqrt(limits.max_image_pixels / (width_pt * height_pt)),
+    )
+    # pypdfium2 rounds each side up: step down until the rounded bitmap is within the budget too.
+    while fit >= MIN_RENDER_DPI and not _fits(width_pt, height_pt, fit, limits):
+        fit *= 0.9999
+    if fit < MIN_RENDER_DPI:
+        w_in, h_in = width_pt / POINTS_PER_INCH, height_pt / POINTS_PER_INCH
+        raise InvalidContentDimensions(
+            f"Page {page_number} is {w_in:.1f}x{h_in:.1f} inches: too large to render within "
+            f"{limits.max_image_side} pixels a side and {limits.max_image_pixels} pixels at "
+            f"{MIN_RENDER_DPI:.0f} dpi, the least resolution at which its text stays readable."
+        )
+    return fit
+
+
+def _fits(width_pt: float, height_pt: float, dpi: float, limits: Limits) -> bool:
+    scale = dpi / POINTS_PER_INCH  # the bitmap's size as pypdfium2 computes it for ``render(scale=dpi / 72)``
+    w, h = math.ceil(width_pt * scale), math.ceil(height_pt * scale)
+    return max(w, h) <= limits.max_image_side and w * h <= limits.max_image_pixels
 
 
 @contextmanager

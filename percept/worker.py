@@ -6,19 +6,20 @@ pages travel between processes as results only, never as pixels.
 
 from __future__ import annotations
 
+import math
 import os
-import signal
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pypdfium2 as pdfium
 
-from . import geometry
+from . import geometry, lifeline
 from .config import Limits, ReadOptions
+from .errors import InvalidContent
 from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
 from .model import Line, Page, Word
 from .ocr import OcrResult, get_engine
-from .source import DocumentRef, load_image_page
+from .source import DocumentRef, load_image_page, render_dpi
 from .textlayer import extract_lines, flattened_lines, has_form_widgets, page_geometry
 
 # A first reading this confident is taken without trying other orientations.
@@ -37,15 +38,9 @@ class PageTask:
 
 
 def init_worker() -> None:
-    """Worker set-up: one thread per process (the pool provides the parallelism), and no dying on signals
-    meant for the server.
-
-    Ctrl-C and systemd's stop signal the whole process group; the server then shuts down gracefully and ends its
-    pool itself, so workers must outlive that signal to let interrupted documents stay pending instead of failing.
-    Orphaned workers still exit, when the pool's pipe to the dead server closes.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """Worker set-up: tied to the server's life and deaf to the group's stop signals (see :mod:`.lifeline`), and
+    one thread per process (the pool provides the parallelism)."""
+    lifeline.bind_worker()
     os.environ["OMP_THREAD_LIMIT"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
     import cv2
@@ -66,7 +61,10 @@ def _pdf_pages(task: PageTask) -> list[Page | None]:
     try:
         out: list[Page | None] = []
         for index in task.indices:
-            page = pdf[index]
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError:  # a broken page is the document's fault, not the server's
+                raise InvalidContent(f"Page {index + 1} of the PDF is corrupt and cannot be read.") from None
             try:
                 out.append(_pdf_page(task, index, page, pdf))
             finally:
@@ -96,13 +94,16 @@ def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage, pdf: pdfium.PdfD
         return result
     if task.text_layer_only:
         return None
-    dpi = task.options.render_dpi
+    # Within the images' pixel budget: large pages at a lower resolution, or refused (validation refuses most
+    # such documents before they are accepted; this guards the rest). Polygons are scaled back by the dpi used.
+    dpi = render_dpi(page.get_width(), page.get_height(), task.options.render_dpi, task.limits, page_number=index + 1)
     bitmap = page.render(scale=dpi / 72.0, grayscale=True)
-    gray = np.array(bitmap.to_numpy()).reshape(bitmap.height, bitmap.width)
+    # A view, not a copy: the buffer is Python's (pypdfium2's default bitmap maker) and outlives the handle.
+    gray = bitmap.to_numpy().reshape(bitmap.height, bitmap.width)
     bitmap.close()
     if task.options.layout:
         rules, boxes, gray = scan_shapes(gray)
-    ocr, angle = read_image(gray, task.options, dpi=dpi)
+    ocr, angle = read_image(gray, task.options, dpi=dpi, max_pixels=task.limits.max_image_pixels)
     result.lines = [_scale_line(line, 1.0 / dpi) for line in ocr.lines]
     result.blocks, result.angle = ocr.blocks, angle
     result.source, result.engine = "ocr", task.options.ocr_engine
@@ -119,7 +120,7 @@ def _image_page(task: PageTask, index: int) -> Page:
     gray = load_image_page(task.ref, index, task.limits)  # already upright per EXIF: its shape is the page's
     if task.options.layout:
         rules, boxes, gray = scan_shapes(gray)
-    ocr, angle = read_image(gray, task.options)
+    ocr, angle = read_image(gray, task.options, max_pixels=task.limits.max_image_pixels)
     page = Page(
         page_number=index + 1,
         width=gray.shape[1],
@@ -149,15 +150,20 @@ def _vertical_share(result: OcrResult) -> float:
     return tall / len(lines)
 
 
-def read_image(gray: np.ndarray, options: ReadOptions, dpi: int | None = None) -> tuple[OcrResult, float]:
+def read_image(
+    gray: np.ndarray, options: ReadOptions, dpi: float | None = None, max_pixels: int | None = None
+) -> tuple[OcrResult, float]:
     """OCR an image in whatever orientation it was scanned; polygons come back in the image's own frame.
 
     Upright is read first and kept when it is confident and horizontal (one pass for ordinary pages). A
     vertical reading means the page is sideways, so 90 and 270 are tried next; a doubtful horizontal one tries
-    180 first. The most confident horizontal reading wins.
+    180 first. The most confident horizontal reading wins. Without ``options.detect_orientation`` only upright is
+    read. Enlarging small text stops at ``max_pixels``, the budget the image itself was held to.
     """
     engine = get_engine(options.ocr_engine)
     scale = geometry.ocr_scale(gray) if options.rescale else 1.0
+    if max_pixels and scale > 1.0:
+        scale = max(1.0, min(scale, math.sqrt(max_pixels / gray.size)))
     skews: dict[int, float] = {}  # per parity: 0/180 share a skew, 90/270 another
     readings: list[tuple[bool, float, OcrResult, float]] = []
     turns = [0]

@@ -43,8 +43,8 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
-        "percept: UnsupportedMediaType: The document format is not supported: send a PDF, JPEG, PNG, BMP, "
-        "TIFF or HEIF file."
+        "percept: InvalidContent: The file is corrupted or format is unsupported. Supported formats: PDF, JPEG, "
+        "PNG, BMP, TIFF, GIF, WebP and HEIF."
     ]
     missing = _percept("read", str(tmp_path / "nope.png"))
     assert missing.returncode == 2 and "not found" in missing.stderr

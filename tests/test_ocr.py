@@ -7,6 +7,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import builders
+import needs
 import numpy as np
 import pytest
 from PIL import Image
@@ -120,14 +121,14 @@ def test_image_formats(fmt: str, clean_scan, truth) -> None:
 
 
 def test_heif_when_installed(clean_scan, truth) -> None:
-    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif = needs.module("pillow_heif", "the heif extra")
     buf = io.BytesIO()
     pillow_heif.from_pillow(Image.fromarray(clean_scan).convert("RGB")).save(buf, quality=90)
     assert cer(read_document(buf.getvalue()).content, truth) <= 0.02
 
 
 def test_rapidocr_engine_reads_and_keeps_words_apart(clean_scan, truth) -> None:
-    pytest.importorskip("rapidocr_onnxruntime")
+    needs.module("rapidocr_onnxruntime", "the rapidocr extra")
     doc = read_document(clean_scan_bytes(clean_scan), options=ReadOptions(ocr_engine="rapidocr"))
     assert doc.pages[0].engine == "rapidocr"
     assert cer(doc.content, truth) <= 0.03

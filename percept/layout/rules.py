@@ -215,12 +215,21 @@ def _band_edges(panels: list[Bounds]) -> list[Bounds]:
     return out
 
 
+MAX_MARK_PICTURE_PIXELS = 4_000_000  # a check box picture of 2000x2000 px is already absurdly fine
+
+
 def _picture_boxes(images: list[tuple[Bounds, pdfium_c.FPDF_PAGEOBJECT]], geo: PageGeometry) -> list[Box]:
     """Check boxes placed as small pictures (some form generators draw ☐/☒ as images, not paths or glyphs)."""
     out: list[Box] = []
     for bounds, obj in images:
         w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
         if not (6.0 <= w <= 36.0 and 6.0 <= h <= 36.0 and 0.6 <= w / h <= 1.6):
+            continue
+        # Decoding a picture costs its full pixel count, whatever its size on the page: a mark needs few.
+        px_w, px_h = c_uint(), c_uint()
+        if not pdfium_c.FPDFImageObj_GetImagePixelSize(obj, byref(px_w), byref(px_h)):
+            continue
+        if px_w.value * px_h.value > MAX_MARK_PICTURE_PIXELS:
             continue
         raw_bitmap = pdfium_c.FPDFImageObj_GetBitmap(obj)
         if not raw_bitmap:

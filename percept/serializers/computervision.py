@@ -111,10 +111,6 @@ def ocr_result(doc: Document, *, language: str = "en", detect_orientation: bool 
         )
     skew = page.angle - 90.0 * round(page.angle / 90.0)
     result: dict[str, Any] = {"language": language, "textAngle": round(-skew, 4), "regions": regions}
-    if not page.lines:
-        result["orientation"] = "NotDetected"
-    elif detect_orientation:
-        result["orientation"] = _orientation(page.angle)
-    else:
-        result["orientation"] = "Up"
+    # The spec: "If detection of the orientation was not requested, or no text is detected, ... 'NotDetected'".
+    result["orientation"] = _orientation(page.angle) if page.lines and detect_orientation else "NotDetected"
     return result

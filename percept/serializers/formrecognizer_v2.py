@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..custom.values import value_key
+from ..errors import family_code
 from ..model import AnalyzedDocument, Document, KeyValueElement, Page, Word
 
 VERSIONS = {"2.0": "2.0.0", "2.1": "2.1.0"}
@@ -96,7 +97,7 @@ def failed_result(version: str, error: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": VERSIONS[version],
         "readResults": [],
-        "errors": [{"code": error["innercode"] or error["code"], "message": error["message"]}],
+        "errors": [{"code": family_code("fr2", error["innercode"] or error["code"]), "message": error["message"]}],
     }
 
 

@@ -1,7 +1,7 @@
 """Error bodies in the shape each API family's SDK deserializes (SDK-CALLS.md 1.4).
 
 - Document Intelligence and Form Recognizer 2022+: ``{"error": {"code", "message", "innererror": {...}}}``.
-- Form Recognizer v2.x: ``{"error": {"code", "message"}}`` with the specific code.
+- Form Recognizer v2.x: ``{"error": {"code", "message"}}`` with the specific code, in v2's own names.
 - Computer Vision: wrapped ``{"error": {...}}`` for most calls, but Read deserializes a *flat* ``{"code", "message"}``;
   both are sent in one body, so every CV client finds its fields.
 """
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import family_code
 from .responses import FastJSONResponse as JSONResponse
 
 AUTH_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an "
     "active subscription and use a correct regional API endpoint for your resource."
 )
-# Computer Vision names a few failures differently from Document Intelligence.
-_CV_CODES = {"UnsupportedMediaType": "InvalidImageFormat", "InvalidContent": "InvalidImageFormat"}
 
 
 def family_of(path: str) -> str:
@@ -34,9 +33,8 @@ def error_body(family: str, code: str, inner: str | None, message: str, request_
         if family == "cv":
             body.update(code="401", message=AUTH_MESSAGE, requestId=request_id)
         return body
-    specific = inner or code
+    specific = family_code(family, inner or code)
     if family == "cv":
-        specific = _CV_CODES.get(specific, specific)
         return {
             "error": {"code": specific, "message": message, "innererror": {"code": specific, "message": message}},
             "code": specific,
