@@ -22,9 +22,10 @@ from .. import __version__
 from ..config import Limits, ReadOptions, ServerSettings
 from ..custom.registry import ModelRegistry
 from ..errors import PerceptError
+from ..io.http import UrlPolicy
 from .errors import error_response, family_of
-from .fetch import UrlPolicy
 from .jobs import JobRunner
+from .lock import DataDirLock
 from .responses import FastJSONResponse
 from .store import OperationStore
 
@@ -83,14 +84,21 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with DataDirLock(settings.data_dir):  # one server per data directory, before anything in it is touched
+            async with services(app):
+                yield
+
+    @asynccontextmanager
+    async def services(app: FastAPI) -> AsyncIterator[None]:
         keys, generated = resolve_keys(settings)
         if generated:
             print(f"percept: generated API key {keys[0]} (stored in {settings.data_dir}/api-key)", flush=True)
         store = OperationStore(settings.data_dir, settings.result_ttl_hours * 3600)
-        models = ModelRegistry(settings.data_dir)
+        models = ModelRegistry(settings.data_dir, db=store.db)  # one database: models commit with their operations
         policy = UrlPolicy.parse(settings.url_allow)
+        storage = UrlPolicy.parse(settings.storage_allow, setting="PERCEPT_STORAGE_ALLOW")
         runner = JobRunner(
-            store, ReadOptions(), Limits(), models=models, policy=policy, training_root=settings.training_root
+            store, ReadOptions(), Limits(), models=models, policy=storage, training_root=settings.training_root
         )
         app.state.services = Services(settings, Limits(), store, runner, policy, keys, models)
         await runner.start()
@@ -109,6 +117,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        redirect_slashes=False,  # Azure answers 404, not a 307 to a list route (`documentModels/%2F` → `…/`)
     )
 
     @app.middleware("http")

@@ -26,6 +26,7 @@ from ..deps import (
     poll_headers,
     require_key,
 )
+from ..ids import ModelId, ResultId
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, PENDING, SUCCEEDED
 from . import models_v3
@@ -89,7 +90,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
     async def analyze(
         request: Request,
         services: ServicesDep,
-        model_id: str,
+        model_id: ModelId,
         api_version: ApiVersion = None,
         pages: str | None = None,
         locale: str | None = None,
@@ -131,7 +132,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
 
     @router.get("/documentModels/{model_id}/analyzeResults/{result_id}")
     async def analyze_result_get(
-        services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
+        services: ServicesDep, model_id: ModelId, result_id: ResultId, api_version: ApiVersion = None
     ) -> JSONResponse:
         op = await get_operation(services, result_id, model_id)
         body = operation_status(op)
@@ -153,7 +154,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
 
     @router.delete("/documentModels/{model_id}/analyzeResults/{result_id}", status_code=204, response_class=Response)
     async def analyze_result_delete(
-        services: ServicesDep, model_id: str, result_id: str, api_version: ApiVersion = None
+        services: ServicesDep, model_id: ModelId, result_id: ResultId, api_version: ApiVersion = None
     ) -> Response:
         op = await get_operation(services, result_id, model_id)
         if op.status in PENDING:

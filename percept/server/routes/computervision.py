@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from ...errors import family_code
 from ...ocr.languages import tesseract_languages
 from ...serializers.computervision import (
     ocr_result,
@@ -28,6 +29,7 @@ from ..deps import (
     read_synchronously,
     require_key,
 )
+from ..ids import OperationId
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import SUCCEEDED
 
@@ -37,9 +39,11 @@ _LEGACY_STATUS = {"notStarted": "Not Started", "running": "Running", "succeeded"
 _V21_STATUS = {"notStarted": "NotStarted", "running": "Running", "succeeded": "Succeeded", "failed": "Failed"}
 
 
-def _read_options(language: str | None) -> dict[str, Any]:
+def _read_options(language: str | None, **options: Any) -> dict[str, Any]:
     pack = tesseract_languages(language)
-    return {"options": {"ocr_languages": pack}} if pack else {}
+    if pack:
+        options["ocr_languages"] = pack
+    return {"options": options} if options else {}
 
 
 def _accepted(services: ServicesDep, location: str) -> Response:
@@ -61,7 +65,9 @@ def _ocr_route(router: APIRouter) -> None:
         language: str = "unk",
         detect_orientation: Annotated[bool, Query(alias="detectOrientation")] = True,
     ) -> dict[str, Any]:
-        doc = await read_synchronously(request, services, {"pages": "1", **_read_options(language)})
+        # detectOrientation=false reads the image as submitted: no quarter turns, orientation "NotDetected".
+        options = _read_options(language, detect_orientation=detect_orientation)
+        doc = await read_synchronously(request, services, {"pages": "1", **options})
         lang = "en" if language in ("unk", "") else language
         return ocr_result(doc, language=lang, detect_orientation=detect_orientation)
 
@@ -79,13 +85,13 @@ def _v3(version: str) -> APIRouter:
         return _accepted(services, f"{base_url(request)}vision/{version}/read/analyzeResults/{op.id}")
 
     @router.get("/read/analyzeResults/{operation_id}")
-    async def read_result(services: ServicesDep, operation_id: str) -> JSONResponse:
+    async def read_result(services: ServicesDep, operation_id: OperationId) -> JSONResponse:
         op = await get_operation(services, operation_id, "cv-read")
         body = operation_status(op)
         if op.status == SUCCEEDED:
             body["analyzeResult"] = read_results_v3(await load_document(services, op))
         elif op.error:
-            body["error"] = {"code": op.error["innercode"], "message": op.error["message"]}
+            body["error"] = {"code": family_code("cv", op.error["innercode"]), "message": op.error["message"]}
         return JSONResponse(body, headers=poll_headers(services, op))
 
     return router
@@ -109,7 +115,7 @@ def _text_operation_routes(router: APIRouter, version: str, status_words: dict[s
             return await recognize(request, services, mode)
 
     @router.get("/textOperations/{operation_id}")
-    async def text_operation(services: ServicesDep, operation_id: str) -> JSONResponse:
+    async def text_operation(services: ServicesDep, operation_id: OperationId) -> JSONResponse:
         op = await get_operation(services, operation_id, "cv-recognize-text")
         body: dict[str, Any] = {"status": status_words[op.status]}
         if op.status == SUCCEEDED:
@@ -130,7 +136,7 @@ def _v2(version: str) -> APIRouter:
             return _accepted(services, f"{base_url(request)}vision/v2.1/read/operations/{op.id}")
 
         @router.get("/read/operations/{operation_id}")
-        async def batch_read_result(services: ServicesDep, operation_id: str) -> JSONResponse:
+        async def batch_read_result(services: ServicesDep, operation_id: OperationId) -> JSONResponse:
             op = await get_operation(services, operation_id, "cv-batch-read")
             body: dict[str, Any] = {"status": _V21_STATUS[op.status]}
             if op.status == SUCCEEDED:

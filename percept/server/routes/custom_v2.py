@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import sqlite3
 import time
 import uuid
@@ -15,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...custom.registry import CREATING, MODEL_LIMIT, READY, ModelRecord
-from ...errors import InvalidRequest, NotFound, Unauthorized
+from ...errors import InvalidRequest, Unauthorized
 from ...serializers.formrecognizer_v2 import custom_result, failed_result
 from ..deps import (
     ServicesDep,
@@ -28,6 +27,8 @@ from ..deps import (
     require_key,
     timestamp,
 )
+from ..ids import ModelNotFoundV2, ResultId, V2ModelId, is_uuid, v2_model_not_found
+from ..inputs import read_json_body
 from ..jobs import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED, Operation
@@ -38,10 +39,6 @@ router = APIRouter(
     dependencies=[Depends(require_key)],
     tags=["formrecognizer v2 custom"],
 )
-
-
-class ModelNotFound(NotFound):
-    code = "1022"
 
 
 class ModelExists(InvalidRequest):
@@ -55,14 +52,8 @@ def _model_url(request: Request, path_version: str, model_id: str) -> str:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except ValueError:
-        raise InvalidRequest("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
-    return body
+    """A control body (train, build, compose, copy): a small JSON object, bounded while it streams."""
+    return await read_json_body(request)
 
 
 @router.post("", status_code=201, response_class=Response)
@@ -98,7 +89,10 @@ async def train(request: Request, services: ServicesDep, path_version: str) -> R
 async def start_model_operation(
     services: ServicesDep, model_id: str, name: str | None, params: dict[str, Any]
 ) -> ModelRecord:
-    """Create a model (creating) and queue the operation that builds, composes or copies it."""
+    """Create a model (creating) and queue the operation that builds, composes or copies it.
+
+    The model row and its operation commit in one transaction: a crash leaves both (built after the restart)
+    or neither (the client got no answer), never a model creating forever."""
     if services.models.count() >= MODEL_LIMIT:
         raise InvalidRequest(f"The model limit ({MODEL_LIMIT}) is reached; delete models first.")
     rec = ModelRecord(id=model_id, name=name, params=params)
@@ -107,10 +101,11 @@ async def start_model_operation(
 
     def persist() -> None:
         try:
-            services.models.create(rec)
+            with services.store.db.transaction():
+                services.models.create(rec)
+                services.store.create(op)
         except sqlite3.IntegrityError:  # the same id requested twice at once
             raise ModelExists(f"A model with id '{rec.id}' already exists.") from None
-        services.store.create(op)
 
     await run_in_threadpool(persist)
     services.runner.submit(op.id)
@@ -127,7 +122,7 @@ async def compose(request: Request, services: ServicesDep, path_version: str) ->
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids) or len(ids) > 100:
         raise InvalidRequest("'modelIds' must list between 1 and 100 model ids.")
     for model_id in ids:
-        await _record(services, model_id)
+        await _record(services, model_id)  # a malformed id is answered as an unknown one: 1022
     name = body.get("modelName")
     if name is not None and not isinstance(name, str):
         raise InvalidRequest("'modelName' must be a string.")
@@ -158,7 +153,7 @@ async def copy_authorization(request: Request, services: ServicesDep, path_versi
 
 
 @router.post("/{model_id}/copy", status_code=202, response_class=Response)
-async def copy(request: Request, services: ServicesDep, path_version: str, model_id: str) -> Response:
+async def copy(request: Request, services: ServicesDep, path_version: str, model_id: V2ModelId) -> Response:
     """v2.1: copy a ready model to the id of a copy authorization this server signed."""
     if api_version(path_version) != "2.1":
         raise InvalidRequest("Copying models is available from v2.1.")
@@ -169,7 +164,9 @@ async def copy(request: Request, services: ServicesDep, path_version: str, model
     auth = body.get("copyAuthorization")
     if not isinstance(auth, dict) or not all(k in auth for k in ("modelId", "accessToken", "expirationDateTimeTicks")):
         raise InvalidRequest("'copyAuthorization' must carry modelId, accessToken and expirationDateTimeTicks.")
-    target, ticks = str(auth["modelId"]), auth["expirationDateTimeTicks"]
+    target, ticks = auth["modelId"], auth["expirationDateTimeTicks"]
+    if not is_uuid(target):  # only UUIDs are ever signed here
+        raise InvalidRequest("'copyAuthorization.modelId' is not a model id this resource issued.")
     if not isinstance(ticks, int) or ticks < int(time.time() * 10_000_000) + _TICKS_AT_EPOCH:
         raise InvalidRequest("The copy authorization has expired; get a new one from the target resource.")
     expected = await run_in_threadpool(_copy_token, services, target, ticks)
@@ -185,7 +182,9 @@ async def copy(request: Request, services: ServicesDep, path_version: str, model
 
 
 @router.get("/{model_id}/copyResults/{result_id}")
-async def copy_result(services: ServicesDep, path_version: str, model_id: str, result_id: str) -> JSONResponse:
+async def copy_result(
+    services: ServicesDep, path_version: str, model_id: V2ModelId, result_id: ResultId
+) -> JSONResponse:
     api_version(path_version)
     op = await get_operation(services, result_id)
     body = operation_status(op)
@@ -226,9 +225,11 @@ def model_body(rec: ModelRecord) -> dict[str, Any]:
 
 
 async def _record(services: ServicesDep, model_id: str) -> ModelRecord:
+    if not is_uuid(model_id):
+        raise v2_model_not_found()
     rec = await run_in_threadpool(services.models.get, model_id)
     if rec is None:
-        raise ModelNotFound(f"Model with id '{model_id}' not found.")
+        raise ModelNotFoundV2(f"Model with id '{model_id}' not found.")
     return rec
 
 
@@ -246,7 +247,7 @@ async def list_models(request: Request, services: ServicesDep, path_version: str
 
 
 @router.get("/{model_id}")
-async def get_model(services: ServicesDep, path_version: str, model_id: str) -> JSONResponse:
+async def get_model(services: ServicesDep, path_version: str, model_id: V2ModelId) -> JSONResponse:
     api_version(path_version)
     rec = await _record(services, model_id)
     if rec.status == CREATING and services.settings.poll_wait > 0:
@@ -258,7 +259,7 @@ async def get_model(services: ServicesDep, path_version: str, model_id: str) -> 
 
 
 @router.delete("/{model_id}", status_code=204, response_class=Response)
-async def delete_model(services: ServicesDep, path_version: str, model_id: str) -> Response:
+async def delete_model(services: ServicesDep, path_version: str, model_id: V2ModelId) -> Response:
     api_version(path_version)
     await _record(services, model_id)
     await run_in_threadpool(services.models.delete, model_id)
@@ -267,7 +268,7 @@ async def delete_model(services: ServicesDep, path_version: str, model_id: str) 
 
 @router.post("/{model_id}/analyze", status_code=202, response_class=Response)
 async def analyze(
-    request: Request, services: ServicesDep, path_version: str, model_id: str, pages: str | None = None
+    request: Request, services: ServicesDep, path_version: str, model_id: V2ModelId, pages: str | None = None
 ) -> Response:
     version = api_version(path_version)
     rec = await _record(services, model_id)
@@ -290,7 +291,9 @@ async def analyze(
 
 
 @router.get("/{model_id}/analyzeResults/{result_id}")
-async def analyze_result(services: ServicesDep, path_version: str, model_id: str, result_id: str) -> JSONResponse:
+async def analyze_result(
+    services: ServicesDep, path_version: str, model_id: V2ModelId, result_id: ResultId
+) -> JSONResponse:
     api_version(path_version)
     op = await get_operation(services, result_id, model_id)
     body = operation_status(op)

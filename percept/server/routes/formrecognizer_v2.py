@@ -19,6 +19,7 @@ from ..deps import (
     poll_headers,
     require_key,
 )
+from ..ids import ResultId
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED
 
@@ -69,7 +70,7 @@ async def analyze_layout(
 
 
 @router.get("/layout/analyzeResults/{result_id}")
-async def layout_analyze_result(services: ServicesDep, path_version: str, result_id: str) -> JSONResponse:
+async def layout_analyze_result(services: ServicesDep, path_version: str, result_id: ResultId) -> JSONResponse:
     api_version(path_version)
     op = await get_operation(services, result_id, LAYOUT)
     body = operation_status(op)

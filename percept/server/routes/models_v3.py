@@ -7,7 +7,6 @@ in their root and versions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -17,13 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from ...custom.registry import MODEL_LIMIT, READY, ModelRecord
 from ...errors import InvalidRequest, NotFound
 from ..deps import ServicesDep, base_url, get_operation, poll_headers, timestamp
+from ..ids import MODEL_ID_RULE, ModelId, OperationId, is_model_id, model_not_found
 from ..jobs import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, NOT_STARTED, SUCCEEDED, Operation
 from .custom_v2 import ModelExists, json_body, start_model_operation
 
 ApiVersion = Annotated[str | None, Query(alias="api-version")]
-MODEL_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._~-]{1,63}$")
 NEURAL_NOTE = "Built as a template model: neural models use the same engine on this server."
 OPERATION_KINDS = {"train": "documentModelBuild", "compose": "documentModelCompose", "copy": "documentModelCopyTo"}
 
@@ -81,8 +80,8 @@ def register(
 
     async def new_model_id(services: ServicesDep, body: dict[str, Any]) -> str:
         model_id = body.get("modelId")
-        if not isinstance(model_id, str) or not MODEL_ID.match(model_id):
-            raise InvalidRequest("'modelId' is required: 2-64 letters, digits or ._~- starting with a letter or digit.")
+        if not is_model_id(model_id):  # a new resource's id in the body: 400, as Azure answers
+            raise InvalidRequest(f"'modelId' is required: {MODEL_ID_RULE}.")
         if model_id.startswith("prebuilt-") or await run_in_threadpool(services.models.get, model_id):
             raise ModelExists(f"A model with id '{model_id}' already exists.")
         return model_id
@@ -134,6 +133,8 @@ def register(
         if not ids or not all(isinstance(i, str) for i in ids) or len(ids) > 200:
             raise InvalidRequest("Compose between 1 and 200 models, each by its 'modelId'.")
         for part in ids:
+            if not is_model_id(part):  # refers to an existing model: answered like an unknown one
+                raise model_not_found()
             rec = await run_in_threadpool(services.models.get, part)
             if rec is None or rec.status != READY:
                 raise NotFound(f"Model '{part}' was not found.")
@@ -143,7 +144,7 @@ def register(
 
     @router.get("/operations/{operation_id}")
     async def get_operation_details(
-        request: Request, services: ServicesDep, operation_id: str, api_version: ApiVersion = None
+        request: Request, services: ServicesDep, operation_id: OperationId, api_version: ApiVersion = None
     ) -> JSONResponse:
         v = version(api_version)
         op = await get_operation(services, operation_id)
@@ -174,7 +175,7 @@ def register(
         return JSONResponse({"value": prebuilt(v) + custom})
 
     @router.get("/documentModels/{model_id}")
-    async def get_model(services: ServicesDep, model_id: str, api_version: ApiVersion = None) -> JSONResponse:
+    async def get_model(services: ServicesDep, model_id: ModelId, api_version: ApiVersion = None) -> JSONResponse:
         v = version(api_version)
         for details in prebuilt(v):
             if details["modelId"] == model_id:
@@ -185,7 +186,7 @@ def register(
         return JSONResponse(custom_details(rec, v))
 
     @router.delete("/documentModels/{model_id}", status_code=204, response_class=Response)
-    async def delete_model(services: ServicesDep, model_id: str, api_version: ApiVersion = None) -> Response:
+    async def delete_model(services: ServicesDep, model_id: ModelId, api_version: ApiVersion = None) -> Response:
         version(api_version)
         if model_id.startswith("prebuilt-"):
             raise InvalidRequest("Prebuilt models cannot be deleted.")
