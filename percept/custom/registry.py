@@ -1,11 +1,14 @@
-"""Custom models on disk: one SQLite row per model (what the management APIs list) and, once trained, the
-learned model pickled beside its training files. Models outlive restarts; a model still ``creating`` when the
-server stopped is trained again by its pending operation.
+"""Custom models on disk: one row per model (what the management APIs list) in the server's database, beside
+the operations, and, once trained, the learned model pickled in the model's folder. Models outlive restarts; a
+model still ``creating`` when the server stopped is trained again by its pending operation.
+
+Data directories of earlier versions kept the rows in ``models.sqlite3``; they are moved over on first open.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
 import shutil
@@ -15,6 +18,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..server.ids import is_model_id, storage_model_id
+from ..server.store import Database, fsync_dir, replace_durably
+
+log = logging.getLogger("percept.models")
 
 CREATING, READY, INVALID = "creating", "ready", "invalid"
 MODEL_LIMIT = 5000
@@ -31,6 +39,8 @@ CREATE TABLE IF NOT EXISTS models (
     keys TEXT
 );
 """
+_COLUMNS = "id, name, status, created, updated, params, train_result, keys"
+LEGACY_DB = "models.sqlite3"
 
 
 @dataclass(slots=True)
@@ -46,15 +56,38 @@ class ModelRecord:
 
 
 class ModelRegistry:
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    """Pass the operation store's ``db`` so a model and its operation can commit in one transaction; without it
+    (the CLI) the registry opens the same database file itself."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], db: Database | None = None) -> None:
         self.root = Path(data_dir) / "models"
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(Path(data_dir) / "models.sqlite3", check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._owns_db = db is None
+        self.db = db or Database(Path(data_dir) / "percept.sqlite3")
+        with self.db.locked() as conn:
+            conn.executescript(_SCHEMA)
+        self._migrate(Path(data_dir) / LEGACY_DB)
+
+    def _migrate(self, legacy: Path) -> None:
+        """Move the rows of an earlier version's ``models.sqlite3`` in, then delete it. Rows already here win,
+        so a crash between the commit and the delete only repeats a harmless copy."""
+        if not legacy.exists():
+            return
+        with self.db.locked() as conn:
+            conn.execute("ATTACH DATABASE ? AS legacy", (str(legacy),))
+            try:
+                with self.db.transaction():
+                    n = conn.execute(
+                        f"INSERT INTO main.models ({_COLUMNS}) SELECT {_COLUMNS} FROM legacy.models"
+                        " WHERE id NOT IN (SELECT id FROM main.models)"
+                    ).rowcount
+            finally:
+                conn.execute("DETACH DATABASE legacy")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            legacy.with_name(legacy.name + suffix).unlink(missing_ok=True)
+        fsync_dir(legacy.parent)
+        log.info("moved %d models from %s into the server database", n, legacy.name)
 
     def secret(self) -> bytes:
         """This server's key for signing copy authorizations (made once, kept with the models)."""
@@ -67,29 +100,37 @@ class ModelRegistry:
             return path.read_bytes()
 
     def folder(self, model_id: str) -> Path:
-        return self.root / model_id
+        """Only a valid model id names a folder (never ``..``, ``.`` or a path): anything else raises ``InvalidId``."""
+        return self.root / storage_model_id(model_id)
 
     def create(self, rec: ModelRecord) -> ModelRecord:
-        with self._lock:
-            self._db.execute(
+        """Insert the row; inside a caller's ``db.transaction()`` it commits with the caller's other writes
+        (the operation that builds the model). A taken id raises ``sqlite3.IntegrityError``."""
+        with self.db.transaction() as conn:
+            conn.execute(
                 "INSERT INTO models (id, name, status, created, updated, params) VALUES (?, ?, ?, ?, ?, ?)",
                 (rec.id, rec.name, rec.status, rec.created, rec.updated, json.dumps(rec.params)),
             )
         return rec
 
+    def set_operation(self, model_id: str, op_id: str) -> None:
+        """Point a model at the operation that now builds it (a new one queued after a crash)."""
+        with self.db.transaction() as conn:
+            r = conn.execute("SELECT params FROM models WHERE id = ?", (model_id,)).fetchone()
+            if r is None:
+                return
+            params = {**json.loads(r["params"]), "operation": op_id}
+            conn.execute("UPDATE models SET params = ? WHERE id = ?", (json.dumps(params), model_id))
+
     def get(self, model_id: str) -> ModelRecord | None:
-        with self._lock:
-            r = self._db.execute("SELECT * FROM models WHERE id = ?", (model_id,)).fetchone()
-        return _record(r) if r else None
+        rows = self.db.query("SELECT * FROM models WHERE id = ?", (model_id,))
+        return _record(rows[0]) if rows else None
 
     def list(self) -> list[ModelRecord]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM models ORDER BY created").fetchall()
-        return [_record(r) for r in rows]
+        return [_record(r) for r in self.db.query("SELECT * FROM models ORDER BY created")]
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM models").fetchone()[0])
+        return int(self.db.query("SELECT COUNT(*) FROM models")[0][0])
 
     def finish(
         self,
@@ -99,35 +140,63 @@ class ModelRegistry:
         keys: dict[str, list[str]] | None,
         learned: Any | None,
     ) -> None:
-        """Write the learned model (fsynced) before the row says ready, so a ready model always loads."""
+        """Write the learned model (fsynced, with its folder's entries) before the row says ready, so a ready
+        model always loads."""
         if learned is not None:
             path = self.folder(model_id) / "model.pickle"
             path.parent.mkdir(parents=True, exist_ok=True)
+            fsync_dir(self.root)  # the model's folder itself is a new entry
             tmp = path.with_suffix(".tmp")
             with open(tmp, "wb") as fh:
                 pickle.dump(learned, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        with self._lock:
-            self._db.execute(
-                "UPDATE models SET status = ?, updated = ?, train_result = ?, keys = ? WHERE id = ?",
-                (status, time.time(), json.dumps(train_result), json.dumps(keys) if keys else None, model_id),
-            )
+            replace_durably(tmp, path)
+        self.db.execute(
+            "UPDATE models SET status = ?, updated = ?, train_result = ?, keys = ? WHERE id = ?",
+            (status, time.time(), json.dumps(train_result), json.dumps(keys) if keys else None, model_id),
+        )
 
     def learned(self, model_id: str) -> Any:
         with open(self.folder(model_id) / "model.pickle", "rb") as fh:
             return pickle.load(fh)
 
     def delete(self, model_id: str) -> bool:
-        with self._lock:
-            n = self._db.execute("DELETE FROM models WHERE id = ?", (model_id,)).rowcount
-        shutil.rmtree(self.folder(model_id), ignore_errors=True)
+        n = self.db.execute("DELETE FROM models WHERE id = ?", (model_id,))
+        if n > 0 and is_model_id(model_id):  # an unknown or malformed id touches nothing on disk
+            folder = self.folder(model_id)
+            if folder.parent.resolve() == self.root.resolve() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
         return n > 0
 
+    def sweep(self) -> int:
+        """Start-up only: delete what a crash left in the models folder. Folders of unknown models go (a delete
+        cut short, a failed v3 build), and a built model keeps only its learned model: training copies and
+        temporary files go. A model still creating keeps its folder (its training starts over). Returns how many
+        folders were deleted or trimmed."""
+        status = {r["id"]: r["status"] for r in self.db.query("SELECT id, status FROM models")}
+        swept = 0
+        for entry in self.root.iterdir():
+            if entry.is_symlink() or not entry.is_dir():
+                continue
+            if entry.name not in status:
+                shutil.rmtree(entry, ignore_errors=True)
+                swept += 1
+            elif status[entry.name] != CREATING:
+                leftovers = [p for p in entry.iterdir() if p.name != "model.pickle"]
+                for p in leftovers:
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p, ignore_errors=True)
+                    else:
+                        p.unlink(missing_ok=True)
+                swept += bool(leftovers)
+        if swept:
+            log.info("cleaned %d model folders left by a crash", swept)
+        return swept
+
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        if self._owns_db:
+            self.db.close()
 
 
 def _record(r: sqlite3.Row) -> ModelRecord:

@@ -1,17 +1,24 @@
 """Train a custom model: copy the source's forms, run layout on each (in the worker pool), learn, and record the
-per-document outcome the way Form Recognizer's ``trainResult`` reports it."""
+per-document outcome the way Form Recognizer's ``trainResult`` reports it.
+
+The copies live in the model's folder only while it trains: the learned model holds all that analysis, copy and
+compose need, so the forms (someone's documents) are deleted once the model is ready or invalid. A training cut
+short by a restart starts over from the source.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import PerceptError
+from ..io.http import UrlPolicy
 from ..model import Document
-from ..server.fetch import UrlPolicy
 from . import composed, labeled, unlabeled
 from .labeled import LabelError
 from .registry import INVALID, READY, ModelRecord, ModelRegistry
@@ -35,14 +42,35 @@ def train_model(
     policy: UrlPolicy,
     local_root: str,
 ) -> None:
-    """Blocking (a driver thread): train ``rec`` and leave it ready or invalid, never creating."""
+    """Blocking (a driver thread): train ``rec`` and leave it ready or invalid, never creating; the copies of
+    its training forms are gone afterwards, whatever the outcome."""
+    folder = registry.folder(rec.id)
+    copies = folder / "source"
+    shutil.rmtree(copies, ignore_errors=True)  # a training cut short left a partial copy: collect afresh
+    try:
+        _train(rec, registry, copies, read=read, policy=policy, local_root=local_root)
+    finally:
+        shutil.rmtree(copies, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # nothing learned (invalid): no empty folder left behind
+
+
+def _train(
+    rec: ModelRecord,
+    registry: ModelRegistry,
+    copies: Path,
+    *,
+    read: Callable[[Path], Document],
+    policy: UrlPolicy,
+    local_root: str,
+) -> None:
     p = rec.params
     try:
         files = collect(
             p["source"],
             p.get("prefix") or "",
             bool(p.get("includeSubFolders")),
-            registry.folder(rec.id) / "source",
+            copies,
             policy=policy,
             local_root=local_root,
         )

@@ -3,7 +3,8 @@
 The event loop never does document work. Each operation's driver runs in a thread, and the page work it
 spreads runs in the shared process pool, so a long document shares the cores with everyone else's pages
 instead of blocking them. On start every operation still pending in the store is queued again: an operation
-accepted before a crash completes after the restart.
+accepted before a crash completes after the restart. Before that, start-up recovery gives a model left
+``creating`` without an operation a new one, and deletes the files a crash left that nothing needs.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import Any
 
 from ..config import Limits, ReadOptions
 from ..custom.apply import apply_model
-from ..custom.registry import INVALID, ModelRegistry
+from ..custom.registry import CREATING, INVALID, ModelRecord, ModelRegistry
 from ..custom.training import compose_model, copy_model, train_model
 from ..errors import PerceptError, WorkerCrashed
+from ..io.http import UrlPolicy
 from ..model import Document
 from ..pipeline import make_executor, read_document, read_validated
 from ..source import DocumentRef
-from .fetch import UrlPolicy
-from .store import PENDING, OperationStore
+from .store import PENDING, Operation, OperationStore
 
 TRAIN = "train"  # the kind of a training operation (its model id names the model trained)
 
@@ -70,12 +71,33 @@ class JobRunner:
         self._finished: dict[str, asyncio.Event] = {}
 
     async def start(self) -> None:
+        await asyncio.to_thread(self.recover)
         for op in self.store.pending():
             self.submit(op.id)
         if self.queue.qsize():
             log.info("resuming %d operations accepted before the last stop", self.queue.qsize())
         self._tasks = [asyncio.create_task(self._consume()) for _ in range(2 * self.workers)]
         self._tasks.append(asyncio.create_task(self._purge()))
+
+    def recover(self) -> None:
+        """Blocking, start-up only (before any request): repair what a crash can leave half done.
+
+        A model ``creating`` with no pending operation (a data directory from a version that committed the two
+        separately, or a ``percept train`` killed midway) gets a new operation in the same transaction that
+        points the model at it, so it is built after all. Then files no operation or model needs are deleted.
+        """
+        if self.models is not None:
+            building = {op.model_id for op in self.store.pending() if op.kind == TRAIN}
+            for rec in self.models.list():
+                if rec.status != CREATING or rec.id in building:
+                    continue
+                op = Operation(id=self.store.new_id(), kind=TRAIN, model_id=rec.id, params={"model_id": rec.id})
+                with self.store.db.transaction():
+                    self.store.create(op)
+                    self.models.set_operation(rec.id, op.id)
+                log.info("model %s was left creating without an operation; building it again", rec.id)
+            self.models.sweep()
+        self.store.sweep()
 
     async def stop(self) -> None:
         """Stop taking work. Operations cut short stay pending in the store and resume on the next start."""
@@ -177,30 +199,22 @@ class JobRunner:
             self.store.mark_failed(op_id, _internal_error("The model was deleted before training."))
             return
         self.store.mark_running(op_id)
-        layout = {"options": {"layout": True}}
-        try:
-            action = rec.params.get("action", "train")
-            if action == "compose":
-                compose_model(rec, self.models)
-            elif action == "copy":
-                copy_model(rec, self.models)
-            else:
-                train_model(
-                    rec,
-                    self.models,
-                    read=lambda path: self.read(path, layout),
-                    policy=self.policy,
-                    local_root=self.training_root,
-                )
-        except Exception as exc:
-            if self._stopping:
-                log.info("training %s interrupted by shutdown; it resumes on the next start", rec.id)
-                return
-            log.exception("training %s failed", rec.id)
-            error = {"code": "InternalServerError", "message": f"Training failed: {type(exc).__name__}"}
-            self.models.finish(rec.id, INVALID, {"trainingDocuments": [], "errors": [error]}, None, None)
+        # A model already built had its operation cut short by a crash after the build: only the ending is redone.
+        if rec.status == CREATING:
+            try:
+                self._build(rec)
+            except Exception as exc:
+                if self._stopping:
+                    log.info("training %s interrupted by shutdown; it resumes on the next start", rec.id)
+                    return
+                log.exception("training %s failed", rec.id)
+                error = {"code": "InternalServerError", "message": f"Training failed: {type(exc).__name__}"}
+                self.models.finish(rec.id, INVALID, {"trainingDocuments": [], "errors": [error]}, None, None)
         done = self.models.get(rec.id)
-        if done is not None and done.status == INVALID:
+        if done is None:
+            self.store.mark_failed(op_id, _internal_error("The model was deleted during training."))
+            return
+        if done.status == INVALID:
             first = ((done.train_result or {}).get("errors") or [{"code": "InvalidModel", "message": "Invalid."}])[0]
             self.store.mark_failed(
                 op_id,
@@ -210,6 +224,23 @@ class JobRunner:
                 self.models.delete(rec.id)
             return
         self.store.mark_succeeded(op_id, Document(pages=[]))
+
+    def _build(self, rec: ModelRecord) -> None:
+        assert self.models is not None
+        action = rec.params.get("action", "train")
+        if action == "compose":
+            compose_model(rec, self.models)
+        elif action == "copy":
+            copy_model(rec, self.models)
+        else:
+            layout = {"options": {"layout": True}}
+            train_model(
+                rec,
+                self.models,
+                read=lambda path: self.read(path, layout),
+                policy=self.policy,
+                local_root=self.training_root,
+            )
 
     def _apply_model(self, doc: Document, params: dict[str, Any]) -> Document:
         """Analysis with a custom model: layout first, then the model's keys, values or fields on it."""

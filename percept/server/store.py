@@ -3,22 +3,32 @@
 An operation is written (row committed, input file fsynced) before its 202 is sent, so a server killed at any
 moment finds it again on restart. Results are the internal document, pickled (only this server writes the data
 directory; pickling is ~10x faster than JSON for a model of many small objects), rendered per API version on GET.
+
+Operations and custom models live in one database (:class:`Database`), so a model and the operation that builds
+it commit in one transaction: a crash leaves both or neither. The SQL is plain and every write names its
+transaction, so the same code can later move to a database that several servers share.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
 import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..model import Document
+from .ids import storage_uuid
+
+log = logging.getLogger("percept.store")
 
 NOT_STARTED, RUNNING, SUCCEEDED, FAILED = "notStarted", "running", "succeeded", "failed"
 PENDING = (NOT_STARTED, RUNNING)
@@ -67,46 +77,126 @@ def _row(r: sqlite3.Row) -> Operation:
     )
 
 
-def _write_durably(path: Path, data: bytes) -> None:
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Flush a directory's entries: a rename or a new file is only durable once its directory is fsynced."""
+    if os.name == "nt":  # Windows cannot open a directory; NTFS journals its metadata
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_durably(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """``os.replace`` that survives a power cut: the directories holding both names are fsynced after it."""
+    os.replace(src, dest)
+    dest_dir = os.path.dirname(os.path.abspath(dest))
+    fsync_dir(dest_dir)
+    src_dir = os.path.dirname(os.path.abspath(src))
+    if src_dir != dest_dir:
+        fsync_dir(src_dir)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a fsynced temporary file renamed over ``path``."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    replace_durably(tmp, path)
+
+
+class Database:
+    """The server's database: one connection that the event loop, the job threads and both stores share.
+
+    Every write runs in :meth:`transaction`, an explicit BEGIN ... COMMIT; a transaction opened inside another on
+    the same thread joins it, so callers can make several stores' writes one atomic unit.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._depth = 0  # transactions open on the thread holding the lock
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA busy_timeout=10000")  # `percept train` may write the same file meanwhile
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Statements inside commit together when the outermost block ends, or roll back if it raises."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The bare connection, for statements that cannot run in a transaction (ATTACH, schema scripts)."""
+        with self._lock:
+            yield self._conn
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """One write in its own transaction (or the caller's); returns the rows it touched."""
+        with self.transaction() as conn:
+            return conn.execute(sql, args).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
 
 
 class OperationStore:
-    """Thread-safe: the event loop and the job threads share one connection behind a lock."""
+    """Thread-safe: the event loop and the job threads share one :class:`Database` (which the model registry
+    may share too, see ``db``)."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], ttl_seconds: float) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], ttl_seconds: float, db: Database | None = None) -> None:
         self.root = Path(data_dir)
         self.files = self.root / "operations"
         self.files.mkdir(parents=True, exist_ok=True)
-        # Uploads cut off by a crash never got their 202, and half-written results are rewritten on resume.
-        for leftover in [*self.files.glob("*.upload"), *self.files.glob("*.tmp")]:
-            leftover.unlink(missing_ok=True)
         self.ttl = ttl_seconds
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.root / "percept.sqlite3", check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._owns_db = db is None
+        self.db = db or Database(self.root / "percept.sqlite3")
+        with self.db.locked() as conn:
+            conn.executescript(_SCHEMA)
 
     def new_id(self) -> str:
         return str(uuid.uuid4())
 
     def input_path(self, op_id: str) -> Path:
-        return self.files / f"{op_id}.input"
+        """Only an id this server issues (a UUID) names a file: anything else raises ``InvalidId``."""
+        return self.files / f"{storage_uuid(op_id)}.input"
 
     def result_path(self, op_id: str) -> Path:
-        return self.files / f"{op_id}.result.pickle"
+        return self.files / f"{storage_uuid(op_id)}.result.pickle"
 
     def create(self, op: Operation) -> Operation:
-        """Persist an accepted operation; its input file must already be in place."""
-        with self._lock:
-            self._db.execute(
+        """Persist an accepted operation; its input file must already be in place. Inside a caller's
+        ``db.transaction()`` it commits with the caller's other writes."""
+        with self.db.transaction() as conn:
+            conn.execute(
                 "INSERT INTO operations (id, kind, model_id, status, created, updated, expires, params, error)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -125,45 +215,39 @@ class OperationStore:
 
     def get(self, op_id: str) -> Operation | None:
         """The operation, or None when unknown or past its retention."""
-        with self._lock:
-            r = self._db.execute("SELECT * FROM operations WHERE id = ?", (op_id,)).fetchone()
-        if r is None:
+        rows = self.db.query("SELECT * FROM operations WHERE id = ?", (op_id,))
+        if not rows:
             return None
-        op = _row(r)
+        op = _row(rows[0])
         if op.expires is not None and op.expires <= time.time():
             return None
         return op
 
     def pending(self) -> list[Operation]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM operations WHERE status IN (?, ?) ORDER BY created", PENDING
-            ).fetchall()
+        rows = self.db.query("SELECT * FROM operations WHERE status IN (?, ?) ORDER BY created", PENDING)
         return [_row(r) for r in rows]
 
     def of_kind(self, kind: str) -> list[Operation]:
         """Operations of one kind still retained, oldest first (the model operations the v3 APIs list)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM operations WHERE kind = ? AND (expires IS NULL OR expires > ?) ORDER BY created",
-                (kind, time.time()),
-            ).fetchall()
+        rows = self.db.query(
+            "SELECT * FROM operations WHERE kind = ? AND (expires IS NULL OR expires > ?) ORDER BY created",
+            (kind, time.time()),
+        )
         return [_row(r) for r in rows]
 
     def _set(self, op_id: str, status: str, error: dict[str, Any] | None = None) -> None:
         now = time.time()
         expires = now + self.ttl if status in (SUCCEEDED, FAILED) else None
-        with self._lock:
-            self._db.execute(
-                "UPDATE operations SET status = ?, updated = ?, expires = ?, error = ? WHERE id = ?",
-                (status, now, expires, json.dumps(error) if error else None, op_id),
-            )
+        self.db.execute(
+            "UPDATE operations SET status = ?, updated = ?, expires = ?, error = ? WHERE id = ?",
+            (status, now, expires, json.dumps(error) if error else None, op_id),
+        )
 
     def mark_running(self, op_id: str) -> None:
         self._set(op_id, RUNNING)
 
     def mark_succeeded(self, op_id: str, result: Document) -> None:
-        _write_durably(self.result_path(op_id), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        write_durably(self.result_path(op_id), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         self._set(op_id, SUCCEEDED)
         self.input_path(op_id).unlink(missing_ok=True)
 
@@ -175,34 +259,51 @@ class OperationStore:
         return pickle.loads(self.result_path(op_id).read_bytes())
 
     def delete(self, op_id: str) -> bool:
-        with self._lock:
-            n = self._db.execute("DELETE FROM operations WHERE id = ?", (op_id,)).rowcount
+        n = self.db.execute("DELETE FROM operations WHERE id = ?", (op_id,))
         for path in (self.input_path(op_id), self.result_path(op_id)):
             path.unlink(missing_ok=True)
         return n > 0
 
     def purge_expired(self) -> int:
         """Delete results past their retention; returns how many."""
-        with self._lock:
-            ids = [
-                r[0]
-                for r in self._db.execute(
-                    "SELECT id FROM operations WHERE expires IS NOT NULL AND expires <= ?", (time.time(),)
-                )
-            ]
+        rows = self.db.query("SELECT id FROM operations WHERE expires IS NOT NULL AND expires <= ?", (time.time(),))
+        ids = [r["id"] for r in rows]
         for op_id in ids:
             self.delete(op_id)
         return len(ids)
 
+    def sweep(self) -> int:
+        """Start-up only (no request is in flight): delete every file under the operations folder that no
+        operation needs, the leftovers of a crash. Pending operations keep their inputs, succeeded ones their
+        results; uploads cut off before their 202, temporary files, inputs of finished operations and files of
+        unknown operations go. Returns how many files were deleted."""
+        keep: set[str] = set()
+        for r in self.db.query("SELECT id, status FROM operations"):
+            try:
+                if r["status"] in PENDING:
+                    keep.add(self.input_path(r["id"]).name)
+                elif r["status"] == SUCCEEDED:
+                    keep.add(self.result_path(r["id"]).name)
+            except ValueError:  # an id no file can be named after has no files
+                continue
+        removed = 0
+        for entry in self.files.iterdir():
+            if entry.name not in keep and (entry.is_file() or entry.is_symlink()):
+                entry.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.info("deleted %d files that no operation needs (left by a crash)", removed)
+        return removed
+
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        if self._owns_db:
+            self.db.close()
 
 
 def store_input(store: OperationStore, op_id: str, data_path: Path) -> Path:
-    """Move an uploaded temp file into the operation's durable place (fsynced)."""
+    """Move an uploaded temp file into the operation's durable place (fsynced, directory too)."""
     dest = store.input_path(op_id)
     with open(data_path, "rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(data_path, dest)
+    replace_durably(data_path, dest)
     return dest
