@@ -187,7 +187,9 @@ def _pil_open(path: str, limits: Limits) -> Iterator[Image.Image]:
         ) from None
     except UnidentifiedImageError:
         raise InvalidImage("The image cannot be decoded.") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    # Corrupt headers surface as whatever Pillow's (or pillow-heif's) parser tripped on: a missing tag is a
+    # KeyError or "Missing dimensions" TypeError, a cut extension block an IndexError, a HEIF limit a RuntimeError.
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
         raise InvalidImage(f"The image is corrupt or truncated: {exc}") from None
 
 

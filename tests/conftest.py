@@ -1,4 +1,8 @@
-"""Shared fixtures: documents generated once per session, and the shared data folder when present."""
+"""Shared fixtures: documents generated once per session, the shared data folder and Azurite.
+
+Under ``CI=true`` nothing may skip: a missing dependency fails its tests (needs.py), and any other skip is turned
+into a failure by the report hook below, so a green CI means every test ran.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import builders
+from needs import in_ci, missing
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TRUTH = "\n".join(builders.PARAGRAPH)
@@ -23,7 +28,7 @@ def truth() -> str:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not present")
+        missing(f"the shared data folder {SHARED_DATA} (../shared/data beside the clone) is not present")
     return SHARED_DATA
 
 
@@ -55,11 +60,63 @@ def scan_png(clean_scan, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory):
-    """A real Azurite blob endpoint for the session (skips where npm could not install it)."""
+    """A real Azurite blob endpoint for the session (skips where npm could not install it; fails under CI)."""
     from azurite import azurite_binary, running_azurite
 
     binary = azurite_binary()
     if binary is None:
-        pytest.skip("Azurite is not installed (make install puts it in .tools; it needs npm)")
+        missing("Azurite is not installed (scripts/install.sh puts it in .tools with npm; install nodejs and npm)")
     with running_azurite(binary, tmp_path_factory.mktemp("azurite")) as endpoint:
         yield endpoint
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under CI=true a skip from anywhere (``skip``, ``skipif``, ``importorskip``) is a failure with its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"CI=true forbids skipping ({item.nodeid}): {reason}"
+
+
+# Processes left behind: every process the tests start (servers and their forkservers, workers and Tesseract runs,
+# Azurite, CLI runs) inherits PERCEPT_TEST_RUN; the controller fails the run if any is alive at the end.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A fresh run id in the controller, before xdist starts its workers (they and their children inherit it)."""
+    import os
+    import uuid
+
+    from leftovers import MARKER
+
+    if not hasattr(config, "workerinput"):
+        os.environ[MARKER] = uuid.uuid4().hex
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own sessionfinish has ended its workers
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run (not only warn) when a process it started is still alive a few seconds after the tests."""
+    import os
+
+    from leftovers import MARKER, describe, kill, leftovers
+
+    run_id = os.environ.get(MARKER)
+    if hasattr(session.config, "workerinput") or not run_id:
+        return
+    left = leftovers(run_id, grace=10)
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [describe(p) for p in left]
+    kill(left)  # this run's own processes, by pid: the next run must not find them
+    message = f"{len(left)} process(es) started by the tests outlived them (killed now):\n  " + "\n  ".join(lines)
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "processes left behind", red=True)
+        reporter.write_line(message)
+    else:
+        print(message, file=sys.stderr)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -137,6 +137,24 @@ def test_control_body_over_the_limit_is_refused_before_reading(server) -> None:
     assert _error(r.json()) == ("InvalidRequest", "ContentLengthExceeded")
 
 
+@pytest.mark.parametrize(
+    ("path", "status", "codes"),
+    [
+        # A control body nested past the parser's stack is invalid JSON, not a RecursionError 500 (found by fuzzing).
+        ("/formrecognizer/documentModels:build?api-version=2023-07-31", 400, ("InvalidRequest", None)),
+        ("/formrecognizer/v2.1/custom/models", 400, ("InvalidRequest", None)),
+        # A document body nested so deep is no source reference: bytes of no known format.
+        (DI_READ, 400, ("InvalidRequest", "InvalidContent")),
+    ],
+    ids=["fr-build", "fr-v2-train", "di-analyze"],
+)
+def test_deeply_nested_json_is_a_400_not_a_500(server, path: str, status: int, codes: tuple) -> None:
+    body = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    r = httpx.post(server.endpoint + path, content=body, headers=HEADERS, timeout=60)
+    assert r.status_code == status, r.text
+    assert _error(r.json()) == codes
+
+
 def _big_pdf(lines: list[str], padding: int) -> bytes:
     """A real PDF of ``lines`` carrying ``padding`` bytes of incompressible image data (an image XObject added in
     an incremental update), so it is large on the wire but quick to read."""

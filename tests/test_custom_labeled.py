@@ -171,8 +171,9 @@ def test_compose_and_copy_v21(server, invoices_sas: str, orders_sas: str) -> Non
     form = client.begin_recognize_custom_forms(copied.model_id, order).result()[0]
     assert form.fields["PO"].value == "PO-90"
     forged = {**target, "accessToken": "0" * 64}
-    with pytest.raises(HttpResponseError):
+    with pytest.raises(HttpResponseError) as err:
         trainer.begin_copy_model(orders.model_id, target=forged).result()
+    assert (err.value.status_code, err.value.error.code) == (401, "401")
 
 
 @pytest.mark.parametrize("api_version", ["2022-08-31", "2023-07-31"])
@@ -249,8 +250,9 @@ def test_document_intelligence_build_and_analyze(server, invoices_sas: str, azur
         build_mode="template",
         azure_blob_source=AzureBlobContentSource(container_url=container(azurite, "few-labeled", few)),
     )
-    with pytest.raises(HttpResponseError, match="at least 5"):
+    with pytest.raises(HttpResponseError, match="at least 5") as err:
         admin.begin_build_document_model(bad).result()
+    assert (err.value.error.code, err.value.error.innererror["code"]) == ("InvalidRequest", "TrainingContentMissing")
     with pytest.raises(ResourceNotFoundError):
         admin.get_model("di-few")
 
@@ -259,14 +261,23 @@ def test_model_errors_are_clear(server, azurite: str) -> None:
     base = f"{server.endpoint}/formrecognizer"
     build = f"{base}/documentModels:build?api-version=2023-07-31"
     sas = container(azurite, "broken-labels", {**_labeled_invoices(), "Invoice_2.pdf.labels.json": b"{not json"})
-    for body, message in [
-        ({"modelId": "x", "buildMode": "template", "azureBlobSource": {"containerUrl": sas}}, "modelId"),
-        ({"modelId": "ok-id", "buildMode": "fast", "azureBlobSource": {"containerUrl": sas}}, "buildMode"),
-        ({"modelId": "ok-id", "buildMode": "template"}, "containerUrl"),
-        ({"modelId": "prebuilt-layout", "buildMode": "template", "azureBlobSource": {"containerUrl": sas}}, "exists"),
+    bad = ("InvalidRequest", None)  # a plain 400 InvalidRequest, no innererror
+    for body, status, code, inner, message in [
+        ({"modelId": "x", "buildMode": "template", "azureBlobSource": {"containerUrl": sas}}, 400, *bad, "modelId"),
+        ({"modelId": "ok-id", "buildMode": "fast", "azureBlobSource": {"containerUrl": sas}}, 400, *bad, "buildMode"),
+        ({"modelId": "ok-id", "buildMode": "template"}, 400, *bad, "containerUrl"),
+        (
+            {"modelId": "prebuilt-layout", "buildMode": "template", "azureBlobSource": {"containerUrl": sas}},
+            409,
+            "Conflict",
+            "ModelExists",
+            "exists",
+        ),
     ]:
         resp = requests.post(build, json=body, headers=HEADERS)
-        assert resp.status_code in (400, 409) and message in resp.json()["error"]["message"], resp.text
+        error = resp.json()["error"]
+        assert (resp.status_code, error["code"], error.get("innererror", {}).get("code")) == (status, code, inner)
+        assert message in error["message"], resp.text
     resp = requests.post(
         f"{base}/documentModels/no-such-model:analyze?api-version=2023-07-31", data=_invoice(0), headers=HEADERS
     )

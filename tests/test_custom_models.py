@@ -130,6 +130,7 @@ def test_scanned_form_analyzed_with_the_model(server, invoices_sas: str) -> None
 def test_sdk_training_and_recognition(server, invoices_sas: str, api_version: str) -> None:
     from azure.ai.formrecognizer import FormRecognizerClient, FormTrainingClient
     from azure.core.credentials import AzureKeyCredential
+    from azure.core.exceptions import ResourceNotFoundError
 
     cred = AzureKeyCredential(KEY)
     trainer = FormTrainingClient(server.endpoint, cred, api_version=api_version)
@@ -145,8 +146,9 @@ def test_sdk_training_and_recognition(server, invoices_sas: str, api_version: st
     assert any(m.model_id == model.model_id for m in trainer.list_custom_models())
     assert trainer.get_account_properties().custom_model_count >= 1
     trainer.delete_model(model.model_id)
-    with pytest.raises(Exception, match="not found"):
+    with pytest.raises(ResourceNotFoundError, match="not found") as err:
         trainer.get_custom_model(model.model_id)
+    assert (err.value.status_code, err.value.error.code) == (404, "1022")  # FR v2's "model not found"
 
 
 def test_two_form_types_are_clustered(server, azurite: str) -> None:
@@ -194,8 +196,9 @@ def test_training_errors_are_clear(server, azurite: str) -> None:
     assert model["modelInfo"]["status"] == "invalid"
     assert "at least 5 readable forms" in model["trainResult"]["errors"][0]["message"]
     trainer = FormTrainingClient(server.endpoint, AzureKeyCredential(KEY), api_version="2.1")
-    with pytest.raises(HttpResponseError, match="No PDF or image files"):
+    with pytest.raises(HttpResponseError, match="No PDF or image files") as err:
         trainer.begin_training(container(azurite, "empty", {}), use_training_labels=False).result()
+    assert err.value.error.code == "TrainingContentMissing"  # the invalid model's first training error
     bad = requests.post(
         server.endpoint + "/formrecognizer/v2.1/custom/models", json={"sourceFilter": {}}, headers=HEADERS
     )

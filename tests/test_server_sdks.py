@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import builders
+import needs
 import pytest
 from server_harness import KEY, SECOND_KEY, file_server
 
@@ -137,7 +138,7 @@ def test_locale_selects_the_tesseract_language_pack(server, tmp_path: Path) -> N
     from percept.ocr.languages import installed_packs
 
     if "deu" not in installed_packs():
-        pytest.skip("the German Tesseract pack is not installed")
+        needs.missing("the German Tesseract pack (tesseract-ocr-deu) is not installed")
     scan = builders.save_image(builders.render(builders.text_pdf([GERMAN], font="Vera"), dpi=200), tmp_path / "de.png")
     client = DocumentAnalysisClient(server.endpoint, AzureKeyCredential(KEY))
     with open(scan, "rb") as fh:

@@ -59,7 +59,7 @@ async def read_json_body(request: Request, limit: int = JSON_BODY_LIMIT) -> dict
             raise ContentTooLarge(too_large)
     try:
         body = json.loads(raw or b"null") if len(raw) <= _PARSE_ON_LOOP else await run_in_threadpool(json.loads, raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise InvalidRequest("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
@@ -218,7 +218,7 @@ class _Scanner:
     def _loads(self, start: int, end: int) -> Any:
         try:
             return json.loads(self.buf[start:end])
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting deeper than the parser's stack is not a source reference
             raise _NotJson from None
 
     def _value_end(self, i: int) -> int:
