@@ -188,8 +188,9 @@ def _pil_open(path: str, limits: Limits) -> Iterator[Image.Image]:
     except UnidentifiedImageError:
         raise InvalidImage("The image cannot be decoded.") from None
     # Corrupt headers surface as whatever Pillow's (or pillow-heif's) parser tripped on: a missing tag is a
-    # KeyError or "Missing dimensions" TypeError, a cut extension block an IndexError, a HEIF limit a RuntimeError.
-    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
+    # KeyError or "Missing dimensions" TypeError, a cut extension block an IndexError, a HEIF limit a RuntimeError;
+    # a chunk length read as a buffer size can ask for gigabytes (MemoryError where memory is capped).
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, RuntimeError, MemoryError) as exc:
         raise InvalidImage(f"The image is corrupt or truncated: {exc}") from None
 
 
