@@ -1,6 +1,7 @@
-"""The ``analyzeResult`` of Form Recognizer 2022-08-31 and 2023-07-31 and Document Intelligence 2024-11-30.
+"""The ``analyzeResult`` of Form Recognizer 2022-08-31 and 2023-07-31 and Document Intelligence 2024-11-30 and
+2025-09-01.
 
-The three versions share one shape; what differs is listed in :data:`VERSIONS`, so a new version is one entry.
+The versions share one shape; what differs is listed in :data:`VERSIONS`, so a new version is one entry.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ VERSIONS: dict[str, dict[str, bool]] = {
     "2022-08-31": {"content_format": False},
     "2023-07-31": {"content_format": False},
     "2024-11-30": {"content_format": True},
+    "2025-09-01": {"content_format": True},  # the same AnalyzeResult definition as 2024-11-30
 }
 
 

@@ -1,5 +1,5 @@
-"""Form Recognizer 2022-08-31 / 2023-07-31 (``/formrecognizer``) and Document Intelligence 2024-11-30
-(``/documentintelligence``): analyze, poll, delete, model and resource info.
+"""Form Recognizer 2022-08-31 / 2023-07-31 (``/formrecognizer``) and Document Intelligence 2024-11-30 /
+2025-09-01 (``/documentintelligence``): analyze, poll, delete, model and resource info.
 
 Both services share one shape; a router is made per service root with the versions it answers.
 """
@@ -33,7 +33,7 @@ from . import models_v3
 
 SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "formrecognizer": ("2023-07-31", ("2022-08-31", "2023-07-31")),
-    "documentintelligence": ("2024-11-30", ("2024-11-30",)),
+    "documentintelligence": ("2024-11-30", ("2024-11-30", "2025-09-01")),
 }
 PREBUILT = {
     "prebuilt-read": "Extract printed and handwritten text from documents and images.",
@@ -45,6 +45,7 @@ VERSION_MODELS = {
     "2022-08-31": ("prebuilt-read", "prebuilt-layout", "prebuilt-document"),
     "2023-07-31": ("prebuilt-read", "prebuilt-layout", "prebuilt-document"),
     "2024-11-30": ("prebuilt-read", "prebuilt-layout"),
+    "2025-09-01": ("prebuilt-read", "prebuilt-layout"),
 }
 FEATURES = ("ocrHighResolution", "languages", "barcodes", "formulas", "keyValuePairs", "styleFont", "queryFields")
 MODEL_CREATED = "2024-11-30T00:00:00Z"

@@ -1,4 +1,4 @@
-"""Model management of Form Recognizer 2022-08-31/2023-07-31 and Document Intelligence 2024-11-30: build,
+"""Model management of Form Recognizer 2022-08-31/2023-07-31 and Document Intelligence 2024-11-30/2025-09-01: build,
 compose, get, list, delete, the operations that build them, and the resource's model count.
 
 Registered on each service's router by :mod:`.analyze_v3`, so the two services share the code and differ only
@@ -126,7 +126,7 @@ def register(
         model_id = await new_model_id(services, body)
         if isinstance(body.get("componentModels"), list):  # 2022-08-31, 2023-07-31
             ids = [c.get("modelId") for c in body["componentModels"] if isinstance(c, dict)]
-        elif isinstance(body.get("docTypes"), dict):  # 2024-11-30 (a classifier is not needed here)
+        elif isinstance(body.get("docTypes"), dict):  # 2024-11-30, 2025-09-01 (no classifier needed here)
             ids = [d.get("modelId") for d in body["docTypes"].values() if isinstance(d, dict)]
         else:
             raise InvalidRequest("'componentModels' (or 'docTypes') must list the models to compose.")
@@ -160,7 +160,8 @@ def register(
         ops = await run_in_threadpool(services.store.of_kind, TRAIN)
         value = []
         for op in ops:
-            item = _operation(request, op, None, v, model_url)
+            rec = await run_in_threadpool(services.models.get, op.model_id)  # its kind: build or compose
+            item = _operation(request, op, rec, v, model_url)
             item.pop("result", None)
             value.append(item)
         return JSONResponse({"value": value})
