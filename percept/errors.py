@@ -139,6 +139,12 @@ class NotFound(PerceptError):
     outer_code = "NotFound"
 
 
+class UnreadableModel(InvalidRequest):
+    """A custom model stored in a form this version cannot load (an earlier version's pickle): train it again."""
+
+    code = "InvalidModel"
+
+
 class OperationInProgress(PerceptError):
     """The operation has not finished, so its result cannot be changed yet."""
 

@@ -180,7 +180,7 @@ def test_model_left_creating_without_its_operation_is_built_after_restart(tmp_pa
         stored = json.loads(_rows(data, "SELECT params FROM models WHERE id = ?", (model_id,))[0][0])
         assert stored["operation"] == builds[0]["operationId"]
         assert _labeled_values(server.endpoint, model_id) == LABELED_VALUES
-        assert _files(data / "models" / model_id) == ["model.pickle"]  # the training copies are gone
+        assert _files(data / "models" / model_id) == ["model.json"]  # the training copies are gone
         assert not (data / "models.sqlite3").exists()  # moved into the one database
     finally:
         server.stop()
@@ -199,7 +199,7 @@ def test_training_copies_go_and_a_crash_after_the_build_neither_retrains_nor_lea
     try:
         model_id = _train(first.endpoint, forms.as_uri(), labels=True)
         assert _model(first.endpoint, model_id)["modelInfo"]["status"] == "ready"
-        assert _files(data / "models" / model_id) == ["model.pickle"]  # no copy of anyone's forms kept
+        assert _files(data / "models" / model_id) == ["model.json"]  # no copy of anyone's forms kept
         assert _labeled_values(first.endpoint, model_id) == LABELED_VALUES
         invalid_id = _train(first.endpoint, few.as_uri(), labels=False)
         invalid = _model(first.endpoint, invalid_id)
@@ -227,7 +227,7 @@ def test_training_copies_go_and_a_crash_after_the_build_neither_retrains_nor_lea
         op = _poll(url + "?api-version=2023-07-31", lambda b: b["status"] in ("succeeded", "failed"))
         assert op["status"] == "succeeded" and op["result"]["docTypes"][model_id]["fieldSchema"] == FIELD_SCHEMA
         assert _model(second.endpoint, model_id)["modelInfo"]["status"] == "ready"
-        assert _files(data / "models" / model_id) == ["model.pickle"]
+        assert _files(data / "models" / model_id) == ["model.json"]
         assert _labeled_values(second.endpoint, model_id) == LABELED_VALUES
     finally:
         second.stop()
@@ -264,7 +264,7 @@ def test_kill_9_during_a_training_from_azurite_then_the_model_ends_ready(tmp_pat
         ]
         v3 = _v3_model(second.endpoint, model_id)
         assert v3.status_code == 200 and v3.json()["modelId"] == model_id
-        assert _files(data / "models" / model_id) == ["model.pickle"]
+        assert _files(data / "models" / model_id) == ["model.json"]
         pairs = {
             kv["key"]["text"]: kv["value"]["text"]
             for page in _analyze(second.endpoint, model_id, _invoice(5))["pageResults"]
@@ -296,15 +296,16 @@ def test_files_no_operation_or_model_needs_are_removed_at_start_and_pending_work
     orphans = [
         ops / f"{uuid.uuid4()}.input",
         ops / f"{done_id}.input",
+        ops / f"{uuid.uuid4()}.result.json.gz",
+        ops / f"{uuid.uuid4()}.result.json.gz.tmp",
         ops / f"{uuid.uuid4()}.result.pickle",
-        ops / f"{uuid.uuid4()}.result.pickle.tmp",
         ops / "0123abcd.upload",
     ]
     for path in orphans:
         path.write_bytes(builders.text_pdf([["orphan"]]))
     unknown_model = data / "models" / str(uuid.uuid4())
     (unknown_model / "source").mkdir(parents=True)
-    (unknown_model / "model.pickle").write_bytes(b"learned")
+    (unknown_model / "model.json").write_bytes(b"learned")
     (unknown_model / "source" / "form.pdf").write_bytes(b"%PDF")
     # And an operation accepted just before the crash: its row committed with its input, exactly as
     # accept_document writes them, not yet run.
@@ -326,7 +327,7 @@ def test_files_no_operation_or_model_needs_are_removed_at_start_and_pending_work
         assert kept.status_code == 200 and kept.json()["analyzeResult"]["content"] == "kept"
         assert [p.name for p in orphans if p.exists()] == []
         assert not unknown_model.exists()
-        assert _files(ops) == sorted([f"{done_id}.result.pickle", f"{pending_id}.result.pickle"])
+        assert _files(ops) == sorted([f"{done_id}.result.json.gz", f"{pending_id}.result.json.gz"])
     finally:
         second.stop()
 
@@ -467,7 +468,7 @@ def test_every_rename_in_the_data_directory_is_followed_by_a_fsync_of_its_direct
     entries = [json.loads(line) for line in trace.read_text().splitlines()]
     renames = [(i, e) for i, e in enumerate(entries) if e[1] == "replace" and e[2].startswith(str(data))]
     targets = {Path(e[2]).name.split(".", 1)[-1] for _, e in renames}
-    assert {"input", "result.pickle", "pickle"} <= targets  # the upload, the result and the learned model
+    assert {"input", "result.json.gz", "json"} <= targets  # the upload, the result and the learned model
     for i, (thread, _, target) in renames:
         later = [e for e in entries[i + 1 :] if e[0] == thread]
         upto_next = later[: next((k for k, e in enumerate(later) if e[1] == "replace"), len(later))]

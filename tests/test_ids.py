@@ -119,8 +119,8 @@ def _intact(server, models: dict[str, str]) -> None:
     data: Path = server.data_dir
     assert (data / "percept.sqlite3").is_file()
     for model_id in (models["v2"], models["v3"]):
-        assert (data / "models" / model_id / "model.pickle").is_file(), model_id
-    assert (data / "operations" / f"{models['result']}.result.pickle").is_file()
+        assert (data / "models" / model_id / "model.json").is_file(), model_id
+    assert (data / "operations" / f"{models['result']}.result.json.gz").is_file()
 
 
 # name -> (raw id, whether it decodes to something with a "/": then no route matches at all)

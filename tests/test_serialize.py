@@ -50,7 +50,7 @@ def test_text_elements_merge_combining_marks() -> None:
 
 
 def test_document_round_trips_through_pickle(digital_pdf: bytes) -> None:
-    """Results are stored pickled; words shared by lines and table cells must stay shared."""
+    """Documents cross worker processes pickled; words shared by lines and table cells must stay shared."""
     import pickle
 
     doc = read_document(digital_pdf)

@@ -1,6 +1,8 @@
 """Custom models on disk: one row per model (what the management APIs list) in the server's database, beside
-the operations, and, once trained, the learned model pickled in the model's folder. Models outlive restarts; a
-model still ``creating`` when the server stopped is trained again by its pending operation.
+the operations, and, once trained, the learned model as versioned JSON in the model's folder (``model.json``, see
+:mod:`.codec`): any process, node or later version can load it, and loading runs no code. Models outlive restarts;
+a model still ``creating`` when the server stopped is trained again by its pending operation. A model an earlier
+version pickled (``model.pickle``) is refused, never unpickled: it must be trained again.
 
 Data directories of earlier versions kept the rows in ``models.sqlite3``; they are moved over on first open.
 """
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import shutil
 import sqlite3
 import threading
@@ -19,8 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from ..errors import UnreadableModel
 from ..server.ids import is_model_id, storage_model_id
-from ..server.store import Database, fsync_dir, replace_durably
+from ..server.store import Database, fsync_dir, write_durably
+from . import codec
 
 log = logging.getLogger("percept.models")
 
@@ -41,6 +46,8 @@ CREATE TABLE IF NOT EXISTS models (
 """
 _COLUMNS = "id, name, status, created, updated, params, train_result, keys"
 LEGACY_DB = "models.sqlite3"
+MODEL_FILE = "model.json"
+LEGACY_MODEL_FILE = "model.pickle"  # an earlier version's learned model: kept only to say why it cannot be used
 
 
 @dataclass(slots=True)
@@ -138,28 +145,37 @@ class ModelRegistry:
         status: str,
         train_result: dict[str, Any],
         keys: dict[str, list[str]] | None,
-        learned: Any | None,
+        learned: codec.Learned | None,
     ) -> None:
         """Write the learned model (fsynced, with its folder's entries) before the row says ready, so a ready
         model always loads."""
         if learned is not None:
-            path = self.folder(model_id) / "model.pickle"
+            path = self.folder(model_id) / MODEL_FILE
             path.parent.mkdir(parents=True, exist_ok=True)
             fsync_dir(self.root)  # the model's folder itself is a new entry
-            tmp = path.with_suffix(".tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(learned, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                fh.flush()
-                os.fsync(fh.fileno())
-            replace_durably(tmp, path)
+            write_durably(path, orjson.dumps(codec.encode(learned)))
         self.db.execute(
             "UPDATE models SET status = ?, updated = ?, train_result = ?, keys = ? WHERE id = ?",
             (status, time.time(), json.dumps(train_result), json.dumps(keys) if keys else None, model_id),
         )
 
-    def learned(self, model_id: str) -> Any:
-        with open(self.folder(model_id) / "model.pickle", "rb") as fh:
-            return pickle.load(fh)
+    def learned(self, model_id: str) -> codec.Learned:
+        """The learned model; ``FileNotFoundError`` when there is none, ``UnreadableModel`` when it was stored
+        in a form this version does not load (it is never unpickled: that would run whatever code it names)."""
+        folder = self.folder(model_id)
+        try:
+            data = (folder / MODEL_FILE).read_bytes()
+        except FileNotFoundError:
+            if (folder / LEGACY_MODEL_FILE).exists():
+                raise UnreadableModel(
+                    f"Model '{model_id}' was stored by an older version of Percept in a format this version does"
+                    " not load; train the model again."
+                ) from None
+            raise
+        try:
+            return codec.decode(orjson.loads(data))
+        except (orjson.JSONDecodeError, codec.ModelFormatError) as exc:
+            raise UnreadableModel(f"Model '{model_id}' cannot be loaded ({exc}); train the model again.") from None
 
     def delete(self, model_id: str) -> bool:
         n = self.db.execute("DELETE FROM models WHERE id = ?", (model_id,))
@@ -173,7 +189,8 @@ class ModelRegistry:
         """Start-up only: delete what a crash left in the models folder. Folders of unknown models go (a delete
         cut short, a failed v3 build), and a built model keeps only its learned model: training copies and
         temporary files go. A model still creating keeps its folder (its training starts over). Returns how many
-        folders were deleted or trimmed."""
+        folders were deleted or trimmed. An earlier version's ``model.pickle`` stays, so using the model can say
+        why it must be trained again."""
         status = {r["id"]: r["status"] for r in self.db.query("SELECT id, status FROM models")}
         swept = 0
         for entry in self.root.iterdir():
@@ -183,7 +200,7 @@ class ModelRegistry:
                 shutil.rmtree(entry, ignore_errors=True)
                 swept += 1
             elif status[entry.name] != CREATING:
-                leftovers = [p for p in entry.iterdir() if p.name != "model.pickle"]
+                leftovers = [p for p in entry.iterdir() if p.name not in (MODEL_FILE, LEGACY_MODEL_FILE)]
                 for p in leftovers:
                     if p.is_dir() and not p.is_symlink():
                         shutil.rmtree(p, ignore_errors=True)

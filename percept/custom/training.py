@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import PerceptError
+from ..errors import PerceptError, UnreadableModel
 from ..io.http import UrlPolicy
 from ..model import Document
 from . import composed, labeled, unlabeled
@@ -187,13 +187,19 @@ def compose_model(rec: ModelRecord, registry: ModelRegistry) -> None:
             message = f"Component model '{model_id}' was not found or is not ready."
             registry.finish(rec.id, INVALID, _result([], [_error("ModelNotFound", message)]), None, None)
             return
-        learned = registry.learned(model_id)
-        members = learned.components if isinstance(learned, composed.ComposedModel) else None
-        if members is None and not isinstance(learned, labeled.LabeledModel):
+        try:
+            learned = registry.learned(model_id)
+        except UnreadableModel as exc:  # an earlier version's model: the composition says which to retrain
+            registry.finish(rec.id, INVALID, _result([], [_error(exc.code, exc.message)]), None, None)
+            return
+        if isinstance(learned, composed.ComposedModel):
+            parts.extend(learned.components)
+        elif isinstance(learned, labeled.LabeledModel):
+            parts.append(composed.Component(model_id, part.name, learned))
+        else:
             message = f"Model '{model_id}' was trained without labels; only models trained with labels compose."
             registry.finish(rec.id, INVALID, _result([], [_error("ModelNotComposable", message)]), None, None)
             return
-        parts.extend(members or [composed.Component(model_id, part.name, learned)])
         tr = part.train_result or {}
         results.append({"modelId": model_id, "errors": [], **_summary(tr)})
     model = composed.ComposedModel(parts)
@@ -210,7 +216,12 @@ def copy_model(rec: ModelRecord, registry: ModelRegistry) -> None:
         message = f"Model '{rec.params['copy_of']}' was not found or is not ready."
         registry.finish(rec.id, INVALID, _result([], [_error("ModelNotFound", message)]), None, None)
         return
-    registry.finish(rec.id, READY, source.train_result or _result([], []), source.keys, registry.learned(source.id))
+    try:
+        learned = registry.learned(source.id)
+    except UnreadableModel as exc:
+        registry.finish(rec.id, INVALID, _result([], [_error(exc.code, exc.message)]), None, None)
+        return
+    registry.finish(rec.id, READY, source.train_result or _result([], []), source.keys, learned)
 
 
 def _summary(tr: dict[str, Any]) -> dict[str, Any]:

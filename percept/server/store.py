@@ -1,8 +1,9 @@
 """Durable operations: SQLite rows plus files under the data directory.
 
 An operation is written (row committed, input file fsynced) before its 202 is sent, so a server killed at any
-moment finds it again on restart. Results are the internal document, pickled (only this server writes the data
-directory; pickling is ~10x faster than JSON for a model of many small objects), rendered per API version on GET.
+moment finds it again on restart. Results are the internal document as gzipped, versioned JSON
+(:meth:`Document.to_dict`), rendered per API version on GET: any process, node or later version can read them,
+and reading one runs no code, as unpickling would. Results an earlier version pickled are refused, never loaded.
 
 Operations and custom models live in one database (:class:`Database`), so a model and the operation that builds
 it commit in one transaction: a crash leaves both or neither. The SQL is plain and every write names its
@@ -11,10 +12,10 @@ transaction, so the same code can later move to a database that several servers 
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
-import pickle
 import sqlite3
 import threading
 import time
@@ -25,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from ..errors import NotFound
 from ..model import Document
 from .ids import storage_uuid
 
@@ -190,6 +194,10 @@ class OperationStore:
         return self.files / f"{storage_uuid(op_id)}.input"
 
     def result_path(self, op_id: str) -> Path:
+        return self.files / f"{storage_uuid(op_id)}.result.json.gz"
+
+    def legacy_result_path(self, op_id: str) -> Path:
+        """Where an earlier version pickled the result: kept only to say why it cannot be read."""
         return self.files / f"{storage_uuid(op_id)}.result.pickle"
 
     def create(self, op: Operation) -> Operation:
@@ -247,7 +255,9 @@ class OperationStore:
         self._set(op_id, RUNNING)
 
     def mark_succeeded(self, op_id: str, result: Document) -> None:
-        write_durably(self.result_path(op_id), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        # Level 1: most of the size saving of higher levels at a fraction of their time on large results.
+        data = gzip.compress(orjson.dumps(result.to_dict()), compresslevel=1, mtime=0)
+        write_durably(self.result_path(op_id), data)
         self._set(op_id, SUCCEEDED)
         self.input_path(op_id).unlink(missing_ok=True)
 
@@ -256,11 +266,22 @@ class OperationStore:
         self.input_path(op_id).unlink(missing_ok=True)
 
     def load_result(self, op_id: str) -> Document:
-        return pickle.loads(self.result_path(op_id).read_bytes())
+        """The stored result; one an earlier version pickled raises ``NotFound`` saying so (it is never
+        unpickled: that would run whatever code the file names)."""
+        try:
+            data = self.result_path(op_id).read_bytes()
+        except FileNotFoundError:
+            if self.legacy_result_path(op_id).exists():
+                raise NotFound(
+                    f"The result of operation '{op_id}' was stored by an older version of Percept in a format this"
+                    " version does not read; submit the document again."
+                ) from None
+            raise NotFound(f"The result of operation '{op_id}' was not found or has expired.") from None
+        return Document.from_dict(orjson.loads(gzip.decompress(data)))
 
     def delete(self, op_id: str) -> bool:
         n = self.db.execute("DELETE FROM operations WHERE id = ?", (op_id,))
-        for path in (self.input_path(op_id), self.result_path(op_id)):
+        for path in (self.input_path(op_id), self.result_path(op_id), self.legacy_result_path(op_id)):
             path.unlink(missing_ok=True)
         return n > 0
 
@@ -275,8 +296,9 @@ class OperationStore:
     def sweep(self) -> int:
         """Start-up only (no request is in flight): delete every file under the operations folder that no
         operation needs, the leftovers of a crash. Pending operations keep their inputs, succeeded ones their
-        results; uploads cut off before their 202, temporary files, inputs of finished operations and files of
-        unknown operations go. Returns how many files were deleted."""
+        results (an earlier version's pickled one too, so a poll can say why it is unreadable, until it expires);
+        uploads cut off before their 202, temporary files, inputs of finished operations and files of unknown
+        operations go. Returns how many files were deleted."""
         keep: set[str] = set()
         for r in self.db.query("SELECT id, status FROM operations"):
             try:
@@ -284,6 +306,7 @@ class OperationStore:
                     keep.add(self.input_path(r["id"]).name)
                 elif r["status"] == SUCCEEDED:
                     keep.add(self.result_path(r["id"]).name)
+                    keep.add(self.legacy_result_path(r["id"]).name)
             except ValueError:  # an id no file can be named after has no files
                 continue
         removed = 0
