@@ -16,6 +16,7 @@ read: install
 test: install
 	$(VENV)/ruff check percept tests benchmarks
 	$(VENV)/ruff format --check percept tests benchmarks
+	$(VENV)/mypy percept
 	$(VENV)/python -m pytest -n 2 -q
 
 bench: install

@@ -23,7 +23,7 @@ from common import dense_pdf, table
 from percept import read_document
 from percept.config import ReadOptions
 from percept.model import Document
-from percept.server.store import write_durably
+from percept.storage import write_durably
 
 
 def _best_ms(fn: Callable[[], object], runs: int = 7) -> float:

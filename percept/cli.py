@@ -6,12 +6,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import ReadOptions
 from .errors import PerceptError
 from .ocr import available_engines
 from .server.lock import DataDirInUse, DataDirLock
+
+if TYPE_CHECKING:
+    from .config import ServerSettings
+    from .custom.registry import ModelRegistry
 
 # Documents with at least this many pages report progress on stderr.
 PROGRESS_FROM = 5
@@ -77,13 +82,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _registry(data_dir: str | None, lock: str | None = None):
+def _registry(data_dir: str | None, lock: str | None = None) -> tuple[ServerSettings, ModelRegistry]:
     """The server's model store; with ``lock`` (a writer) the data directory is locked as a server locks it, until
     the command ends, so a running server's directory is refused instead of written under it."""
     from .config import ServerSettings
     from .custom.registry import ModelRegistry
 
-    settings = ServerSettings(**({"data_dir": data_dir} if data_dir else {}))
+    settings = ServerSettings(data_dir=data_dir) if data_dir else ServerSettings()
     if lock:
         DataDirLock(settings.data_dir, lock).acquire()  # released when the process ends
     return settings, ModelRegistry(settings.data_dir)

@@ -10,7 +10,8 @@ from collections import Counter
 def normalize(text: str) -> str:
     """Compare text as read, not as typeset: NFKC, typographic quotes and dashes folded, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "—": "-", "–": "-"}))
+    fold: dict[str, str | int | None] = {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "—": "-", "–": "-"}
+    text = text.translate(str.maketrans(fold))
     return re.sub(r"\s+", " ", text).strip()
 
 

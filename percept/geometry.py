@@ -31,7 +31,14 @@ class Straightened:
 
     def __post_init__(self) -> None:
         inv = np.linalg.inv(self.matrix)  # once per view; mapping then runs per word in plain floats
-        self._inverse = tuple(float(v) for v in (inv[0, 0], inv[0, 1], inv[0, 2], inv[1, 0], inv[1, 1], inv[1, 2]))
+        self._inverse = (
+            float(inv[0, 0]),
+            float(inv[0, 1]),
+            float(inv[0, 2]),
+            float(inv[1, 0]),
+            float(inv[1, 1]),
+            float(inv[1, 2]),
+        )
 
     @property
     def is_identity(self) -> bool:

@@ -38,7 +38,7 @@ try:  # HEIF/AVIF support is an optional extra.
 
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - depends on the install
-    pillow_heif = None
+    pillow_heif = None  # type: ignore[assignment]
 
 
 UNREADABLE = (

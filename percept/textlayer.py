@@ -55,7 +55,7 @@ class PageGeometry:
         w, h, r = self.upright_width, self.upright_height, self.rotation
         if r == 0:
             return polygon
-        out = []
+        out: list[float] = []
         for x, y in zip(polygon[0::2], polygon[1::2], strict=True):
             if r == 90:
                 x, y = h - y, x
@@ -99,7 +99,7 @@ def _text_is_good(textpage: pdfium.PdfTextPage, text: str) -> bool:
 
 def _page_text(textpage: pdfium.PdfTextPage, n_chars: int) -> str:
     """The page text with one string character per pdfium char index, so indices are shared."""
-    text = textpage.get_text_range(0, n_chars)
+    text: str = textpage.get_text_range(0, n_chars)
     if len(text) == n_chars:
         return text
     # Rare: pdfium inserted or dropped characters; rebuild char by char (surrogates become U+FFFD).

@@ -113,7 +113,8 @@ def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage, pdf: pdfium.PdfD
 
 
 def _is_blank(page: pdfium.PdfPage) -> bool:
-    return pdfium.raw.FPDFPage_CountObjects(page) == 0
+    count: int = pdfium.raw.FPDFPage_CountObjects(page)
+    return count == 0
 
 
 def _image_page(task: PageTask, index: int) -> Page:

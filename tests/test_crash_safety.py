@@ -509,7 +509,7 @@ def test_a_model_and_its_operation_commit_together_or_not_at_all(tmp_path: Path)
 
 
 def test_replace_durably_fsyncs_both_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from percept.server import store
+    from percept import storage
 
     synced: list[str] = []
     real_fsync = os.fsync
@@ -517,6 +517,6 @@ def test_replace_durably_fsyncs_both_directories(tmp_path: Path, monkeypatch: py
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "f").write_bytes(b"x")
-    store.replace_durably(tmp_path / "a" / "f", tmp_path / "b" / "f")
+    storage.replace_durably(tmp_path / "a" / "f", tmp_path / "b" / "f")
     assert (tmp_path / "b" / "f").read_bytes() == b"x" and not (tmp_path / "a" / "f").exists()
     assert synced == [str(tmp_path / "b"), str(tmp_path / "a")]

@@ -285,7 +285,7 @@ def test_ids_inside_bodies(server, models: dict[str, str]) -> None:
 def test_disk_layer_refuses_what_is_not_an_id(tmp_path: Path) -> None:
     """Defence in depth: paths are built only from valid ids, and deleting an unknown model touches no file."""
     from percept.custom.registry import ModelRegistry
-    from percept.server.ids import InvalidId
+    from percept.ids import InvalidId
     from percept.server.store import OperationStore
 
     data = tmp_path / "data"

@@ -58,7 +58,8 @@ def word_key(text: str) -> str:
 
 
 def apply_affine(a: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    return pts @ a[:, :2].T + a[:, 2]
+    mapped: np.ndarray = pts @ a[:, :2].T + a[:, 2]
+    return mapped
 
 
 def invert_affine(a: np.ndarray) -> np.ndarray:
@@ -72,7 +73,7 @@ def fit_affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         t = np.median(dst - src, axis=0) if len(src) else np.zeros(2)
         return np.array([[1.0, 0.0, t[0]], [0.0, 1.0, t[1]]])
     design = np.hstack([src, np.ones((len(src), 1))])
-    sol, *_ = np.linalg.lstsq(design, dst, rcond=None)
+    sol: np.ndarray = np.linalg.lstsq(design, dst, rcond=None)[0]
     return sol.T
 
 

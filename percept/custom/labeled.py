@@ -103,7 +103,7 @@ def fit(forms: Sequence[LabeledForm], types: dict[str, str]) -> LabeledModel:
         candidates = [
             i
             for i, t in enumerate(ref_words.texts)
-            if t and not any(inside(*ref_words.centers[i], b, 0.002) for b in valued)
+            if t and not any(inside(ref_words.centers[i, 0], ref_words.centers[i, 1], b, 0.002) for b in valued)
         ]
         texts = [ref_words.texts[i] for i in candidates]
         points = ref_words.centers[candidates]
@@ -119,7 +119,7 @@ def fit(forms: Sequence[LabeledForm], types: dict[str, str]) -> LabeledModel:
             to_ref[(fi, p)] = invert_affine(al.transform)
             labelled = [b for values in form.labels.values() for b in _label_boxes(values, p)]
             for a, w in al.pairs.items():
-                if not any(inside(*page.centers[w], b, 0.002) for b in labelled):
+                if not any(inside(page.centers[w, 0], page.centers[w, 1], b, 0.002) for b in labelled):
                     hits[a] += 1
         need = max(1, math.ceil(ANCHOR_SHARE * len(others))) if others else 0
         keep = hits >= need
@@ -167,7 +167,11 @@ def _printed_in_field(
         own = _label_boxes(values, fm.page)
         valued.update(word_key(t) for v in values for t in v.text.split())
         counts.update(
-            {page.texts[i] for i in words_in(page, region) if not any(inside(*page.centers[i], b, 0.002) for b in own)}
+            {
+                page.texts[i]
+                for i in words_in(page, region)
+                if not any(inside(page.centers[i, 0], page.centers[i, 1], b, 0.002) for b in own)
+            }
         )
     return frozenset(k for k, c in counts.items() if c >= max(2, math.ceil(0.5 * n)) and k not in valued)
 

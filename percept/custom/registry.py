@@ -23,11 +23,14 @@ from typing import Any
 import orjson
 
 from ..errors import UnreadableModel
-from ..server.ids import is_model_id, storage_model_id
-from ..server.store import Database, fsync_dir, write_durably
+from ..ids import is_model_id, storage_model_id
+from ..storage import Database, fsync_dir, write_durably
 from . import codec
 
 log = logging.getLogger("percept.models")
+
+# Cluster id -> key texts of an unlabeled model (an alias: the class's ``list`` method shadows the builtin).
+ClusterKeys = dict[str, list[str]]
 
 CREATING, READY, INVALID = "creating", "ready", "invalid"
 MODEL_LIMIT = 5000
@@ -144,7 +147,7 @@ class ModelRegistry:
         model_id: str,
         status: str,
         train_result: dict[str, Any],
-        keys: dict[str, list[str]] | None,
+        keys: ClusterKeys | None,
         learned: codec.Learned | None,
     ) -> None:
         """Write the learned model (fsynced, with its folder's entries) before the row says ready, so a ready

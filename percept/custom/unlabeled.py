@@ -14,10 +14,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
-from ..model import Document, KeyValueElement, KeyValuePair, Line, Page, Word, bounding_polygon
+from ..model import Document, KeyValueElement, KeyValuePair, Line, Page, Polygon, Word, bounding_polygon
 
 Box = tuple[float, float, float, float]
+# The polygon of an element with no place on the page (a token key, an empty value): serialised as no polygon.
+# ``Polygon`` is the 8-number type, which has no empty member, hence the cast.
+NO_POLYGON = cast(Polygon, ())
 
 # How far (page fraction) a key may sit from where it was on the training forms.
 PLACE_TOLERANCE = 0.08
@@ -239,18 +243,18 @@ def _train_cluster(cid: int, docs: list[tuple[str, Document]]) -> Cluster:
     for p in range(n_pages):
         per_doc = [_candidates(d.pages[p]) if p < len(d.pages) else ({}, {}, set()) for _, d in docs]
         recurring: dict[tuple[str, bool], list[tuple[int, _Tok]]] = {}
-        for di, (colon, whole, _) in enumerate(per_doc):
-            for key, tok in colon.items():
+        for di, (colon_keys, whole, _) in enumerate(per_doc):
+            for key, tok in colon_keys.items():
                 recurring.setdefault((key, True), []).append((di, tok))
             for key, tok in whole.items():
                 recurring.setdefault((key, False), []).append((di, tok))
         found: dict[tuple[str, bool], list[tuple[int, _Tok]]] = {}
-        for key, occ in recurring.items():
+        for found_key, occ in recurring.items():
             med = _median_box([t.box for _, t in occ])
             placed = [(di, t) for di, t in occ if _near(t.box, med)]
             if len(placed) >= need:
-                found[key] = placed
-        static_lines = {k for k, colon in found if not colon}
+                found[found_key] = placed
+        static_lines = {k for k, is_colon in found if not is_colon}
         # Lines that cannot be values on each form: every recurring line and label. (Table text can: a label
         # block laid out in columns reads as a borderless table.)
         stops: list[set[int]] = []
@@ -362,7 +366,7 @@ def apply(model: UnlabeledModel, doc: Document) -> None:
             label = f"__Tokens__{tokens}"
             pairs.append(
                 KeyValuePair(
-                    key=KeyValueElement(label, page.page_number, (), []),
+                    key=KeyValueElement(label, page.page_number, NO_POLYGON, []),
                     value=_element(page, rest),
                     confidence=1.0,
                     label=label,
@@ -402,4 +406,4 @@ def _element(page: Page, words: list[Word]) -> KeyValueElement:
 
 
 def _empty(page: Page) -> KeyValueElement:
-    return KeyValueElement("", page.page_number, (), [])
+    return KeyValueElement("", page.page_number, NO_POLYGON, [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from .rules import Rule
 
@@ -92,17 +92,20 @@ def merge_rules(rules: Sequence[Rule], tol: float) -> tuple[list[HLine], list[VL
     """Collinear pieces joined (tables are often drawn as one segment per cell side)."""
     hs = sorted((HLine(r.y0, r.x0, r.x1) for r in rules if r.horizontal), key=lambda h: (h.y, h.x0))
     vs = sorted((VLine(r.x0, r.y0, r.y1) for r in rules if not r.horizontal), key=lambda v: (v.x, v.y0))
-    return _merge(hs, tol), _merge(vs, tol)  # type: ignore[arg-type]
+    return _merge(hs, tol), _merge(vs, tol)
 
 
-def _merge(items: list, tol: float) -> list:  # type: ignore[type-arg]
-    bands: list[list] = []  # type: ignore[type-arg]
+_Rule = TypeVar("_Rule", HLine, VLine)
+
+
+def _merge(items: list[_Rule], tol: float) -> list[_Rule]:
+    bands: list[list[_Rule]] = []
     for it in items:
         if bands and abs(it[0] - bands[-1][0][0]) <= tol:
             bands[-1].append(it)
         else:
             bands.append([it])
-    out = []
+    out: list[_Rule] = []
     for band in bands:
         pos = sum(b[0] for b in band) / len(band)
         band.sort(key=lambda b: b[1])

@@ -67,8 +67,8 @@ def key_value_pairs(doc: Document) -> list[KeyValuePair]:
                 else:
                     used.add(found)
                     keyed.append((key, list(page.lines[found].words), 0.75))
-        for key, value, conf in keyed:
-            pairs.append(KeyValuePair(_element(key, page), _element(value, page) if value else None, conf))
+        for key, kept, conf in keyed:
+            pairs.append(KeyValuePair(_element(key, page), _element(kept, page) if kept else None, conf))
     return pairs
 
 

@@ -5,6 +5,7 @@ it and holds no text of its own, so letters, bullets and table cells are never t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from ..model import Line, SelectionMark, box_polygon
 from .rules import Box
@@ -27,7 +28,7 @@ def glyph_marks(lines: list[Line]) -> list[SelectionMark]:
                 continue
             if w.content in TICKS:
                 continue  # a bare tick is a mark only inside a box (handled with the box)
-            state = "selected" if w.content in SELECTED_GLYPHS else "unselected"
+            state: Literal["selected", "unselected"] = "selected" if w.content in SELECTED_GLYPHS else "unselected"
             out.append(SelectionMark(state, w.polygon, 1.0, line=li, word=wi, is_word=True))
     return out
 

@@ -4,12 +4,13 @@ borders, paragraphs in reading order with their roles."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pypdfium2 as pdfium
 
 from ..assemble import group_lines
-from ..model import Line, Page, Table, TableCell, bounding_polygon, box_polygon
+from ..model import Line, Page, Polygon, Table, TableCell, bounding_polygon, box_polygon
 from ..textlayer import PageGeometry, extract_lines, page_geometry
 from .marks import glyph_marks, place, shape_marks
 from .order import BlockInfo, Unit, reading_order, roles
@@ -132,9 +133,9 @@ def analyze_page(page: Page, rules: list[Rule], boxes: list[Box]) -> None:
     page.roles = _roles(page, [kinds[i] for i in order], unit)
 
 
-def _round(poly: tuple[float, ...], unit: str) -> tuple[float, ...]:  # type: ignore[type-arg]
+def _round(poly: Polygon, unit: str) -> Polygon:
     d = 4 if unit == "inch" else 2
-    return tuple(round(float(v), d) for v in poly)  # type: ignore[return-value]
+    return cast(Polygon, tuple(round(float(v), d) for v in poly))  # the same 8 numbers, rounded
 
 
 def _drop_words(page: Page, junk: set[int]) -> None:

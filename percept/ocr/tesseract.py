@@ -55,11 +55,12 @@ class TesseractEngine:
     THRESHOLDING: ClassVar[dict[str, str]] = {"otsu": "0", "sauvola": "2"}
 
     def __init__(self, command: str | None = None, psm: int = 3, thresholding: str | None = None) -> None:
-        self.command = command or tesseract_command()
-        if not self.command:
+        found = command or tesseract_command()
+        if not found:
             raise EngineUnavailable(
                 "Tesseract is not installed: apt-get install tesseract-ocr (or set PERCEPT_TESSERACT_CMD)."
             )
+        self.command: str = found
         self.psm = psm
         method = (thresholding or os.environ.get("PERCEPT_TESSERACT_THRESHOLDING") or "otsu").lower()
         if method not in self.THRESHOLDING:

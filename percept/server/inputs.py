@@ -213,7 +213,8 @@ class _Scanner:
     def _string(self, start: int, end: int) -> _Span | str:
         if end - start > _SMALL_STRING:
             return _Span(start, end)
-        return self._loads(start, end)
+        text: str = self._loads(start, end)
+        return text
 
     def _loads(self, start: int, end: int) -> Any:
         try:

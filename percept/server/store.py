@@ -17,11 +17,8 @@ import json
 import logging
 import os
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +26,9 @@ from typing import Any
 import orjson
 
 from ..errors import NotFound
+from ..ids import storage_uuid
 from ..model import Document
-from .ids import storage_uuid
+from ..storage import Database, replace_durably, write_durably
 
 log = logging.getLogger("percept.store")
 
@@ -79,97 +77,6 @@ def _row(r: sqlite3.Row) -> Operation:
         params=json.loads(r["params"]),
         error=json.loads(r["error"]) if r["error"] else None,
     )
-
-
-def fsync_dir(path: str | os.PathLike[str]) -> None:
-    """Flush a directory's entries: a rename or a new file is only durable once its directory is fsynced."""
-    if os.name == "nt":  # Windows cannot open a directory; NTFS journals its metadata
-        return
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def replace_durably(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
-    """``os.replace`` that survives a power cut: the directories holding both names are fsynced after it."""
-    os.replace(src, dest)
-    dest_dir = os.path.dirname(os.path.abspath(dest))
-    fsync_dir(dest_dir)
-    src_dir = os.path.dirname(os.path.abspath(src))
-    if src_dir != dest_dir:
-        fsync_dir(src_dir)
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """Write a whole file or nothing: a fsynced temporary file renamed over ``path``."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    replace_durably(tmp, path)
-
-
-class Database:
-    """The server's database: one connection that the event loop, the job threads and both stores share.
-
-    Every write runs in :meth:`transaction`, an explicit BEGIN ... COMMIT; a transaction opened inside another on
-    the same thread joins it, so callers can make several stores' writes one atomic unit.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.RLock()
-        self._depth = 0  # transactions open on the thread holding the lock
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA busy_timeout=10000")  # `percept train` may write the same file meanwhile
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Statements inside commit together when the outermost block ends, or roll back if it raises."""
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self._conn
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            finally:
-                self._depth = 0
-
-    @contextmanager
-    def locked(self) -> Iterator[sqlite3.Connection]:
-        """The bare connection, for statements that cannot run in a transaction (ATTACH, schema scripts)."""
-        with self._lock:
-            yield self._conn
-
-    def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
-
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        """One write in its own transaction (or the caller's); returns the rows it touched."""
-        with self.transaction() as conn:
-            return conn.execute(sql, args).rowcount
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
 
 class OperationStore:

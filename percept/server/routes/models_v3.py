@@ -82,7 +82,7 @@ def register(
         model_id = body.get("modelId")
         if not is_model_id(model_id):  # a new resource's id in the body: 400, as Azure answers
             raise InvalidRequest(f"'modelId' is required: {MODEL_ID_RULE}.")
-        if model_id.startswith("prebuilt-") or await run_in_threadpool(services.models.get, model_id):
+        if model_id.startswith("prebuilt-") or await run_in_threadpool(services.models.get, model_id) is not None:
             raise ModelExists(f"A model with id '{model_id}' already exists.")
         return model_id
 
