@@ -596,7 +596,12 @@ def _loader_child(conn: Any) -> None:
     def load(layout: bool) -> str:
         ref = open_document(path, limits)
         pages = tuple(range(min(ref.page_count, MAX_LOADED_PAGES)))
-        worker.run_task(worker.PageTask(ref, pages, ReadOptions(layout=layout), limits))
+        for page in worker.run_task(worker.PageTask(ref, pages, ReadOptions(layout=layout), limits)):
+            if isinstance(page, worker.FailedPage):  # the server reads the rest (partial success); still a bug here
+                error = page.error
+                if error.code == "MemoryError":
+                    raise MemoryError(error.message)
+                raise RuntimeError(f"page {error.page_number} failed: {error.code}: {error.message}")
         return f"ok:{ref.mime_type}"
 
     try:

@@ -148,7 +148,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .custom.apply import apply_model
     from .custom.registry import READY
     from .errors import NotFound
     from .pipeline import read_document
@@ -158,8 +157,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     rec = models.get(args.model)
     if rec is None or rec.status != READY:
         raise NotFound(f"Model '{args.model}' was not found or is not ready.")
-    doc = read_document(args.file, pages=args.pages, options=ReadOptions(layout=True), progress=_progress)
-    apply_model(models, args.model, doc, v3=True)
+    options = ReadOptions(layout=True)
+    doc = read_document(
+        args.file, pages=args.pages, options=options, progress=_progress, model_id=args.model, models=models
+    )
     json.dump(analyze_result(doc, model_id=args.model), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0

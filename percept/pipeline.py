@@ -4,6 +4,11 @@ One code path for the CLI, the server and batch workers: validate once, then spr
 single-threaded worker processes. PDF pages go first in cheap chunks that only try the text layer; pages that
 need OCR come back as None and are resubmitted one by one, so slow OCR pages balance across the cores.
 At most a few tasks are in flight at a time, so memory stays bounded on a 2,000-page document.
+
+Each page goes through the worker's page stages (:func:`~percept.worker.page_stages`); the read pages then go
+through the document stages (:func:`document_stages`: assemble, key-value pairs, custom model) one after the
+other. A page a stage failed on is left empty and named in ``Document.errors`` (partial success); only a document
+none of whose pages could be read fails (:class:`PagesFailed`).
 """
 
 from __future__ import annotations
@@ -15,18 +20,22 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from . import lifeline
 from .assemble import assemble
 from .config import Limits, ReadOptions, default_limits
 from .errors import ContentTooLarge, WorkerCrashed
-from .layout.keyvalue import key_value_pairs
-from .model import Document, Page
+from .layout import keyvalue
+from .model import Document, Page, PageError
 from .pages import parse_pages
 from .source import DocumentRef, open_document
-from .worker import PageTask, init_worker, run_task
+from .worker import FailedPage, PageResult, PageTask, init_worker, run_task
+
+if TYPE_CHECKING:
+    from .custom.registry import ModelRegistry
 
 TEXT_LAYER_CHUNK = 8
 Progress = Callable[[int, int], None]
@@ -43,7 +52,7 @@ def make_executor(workers: int) -> ProcessPoolExecutor:
 
 
 def read_document(
-    source: str | os.PathLike[str] | bytes,
+    source: str | os.PathLike[str] | bytes | DocumentRef,
     *,
     pages: str | None = None,
     options: ReadOptions | None = None,
@@ -52,15 +61,24 @@ def read_document(
     progress: Progress | None = None,
     content_format: ContentFormat = "text",
     key_value_pairs: bool = False,
+    model_id: str | None = None,
+    models: ModelRegistry | None = None,
+    v3: bool = True,
 ) -> Document:
-    """Read a document from a path or bytes; raises a :class:`~percept.errors.PerceptError` on bad input.
+    """Read a document from a path, bytes or a :class:`~percept.source.DocumentRef` that
+    :func:`~percept.source.open_document` already validated (the server validates on POST); raises a
+    :class:`~percept.errors.PerceptError` on bad input, and :class:`PagesFailed` when no page could be read.
 
     With ``options.layout`` the result also has tables, selection marks and paragraph roles;
     ``key_value_pairs`` adds general key-value pairs; ``content_format="markdown"`` writes the content as
-    Document Intelligence's markdown."""
-    out = _Output(content_format, key_value_pairs)
+    Document Intelligence's markdown; ``model_id`` applies that custom model from ``models`` (doc types named
+    as the v3 APIs do, or as v2.1 does without ``v3``). Pages that failed are left empty and listed in
+    ``Document.errors``."""
     options = options or ReadOptions()
     limits = limits or default_limits()
+    if isinstance(source, DocumentRef):
+        ctx = ReadContext(source, content_format, key_value_pairs, model_id, models, v3)
+        return _read(ctx, pages, options, limits, executor, progress)
     if isinstance(source, bytes | bytearray):
         if len(source) > limits.max_document_bytes:
             raise ContentTooLarge(
@@ -69,40 +87,85 @@ def read_document(
         with tempfile.TemporaryDirectory(prefix="percept-") as tmp:
             path = Path(tmp) / "document"
             path.write_bytes(source)
-            return _read(open_document(path, limits), pages, options, limits, executor, progress, out)
-    return _read(open_document(source, limits), pages, options, limits, executor, progress, out)
+            ref = open_document(path, limits)
+            ctx = ReadContext(ref, content_format, key_value_pairs, model_id, models, v3)
+            return _read(ctx, pages, options, limits, executor, progress)
+    ctx = ReadContext(open_document(source, limits), content_format, key_value_pairs, model_id, models, v3)
+    return _read(ctx, pages, options, limits, executor, progress)
 
 
-def read_validated(
-    ref: DocumentRef,
-    *,
-    pages: str | None = None,
-    options: ReadOptions | None = None,
-    limits: Limits | None = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    content_format: ContentFormat = "text",
-    key_value_pairs: bool = False,
-) -> Document:
-    """Read a document :func:`~percept.source.open_document` already validated (the server validates on POST)."""
-    out = _Output(content_format, key_value_pairs)
-    return _read(ref, pages, options or ReadOptions(), limits or default_limits(), executor, progress, out)
+# A document validated on POST is read by the same entry: it takes a DocumentRef as its source.
+read_validated = read_document
 
 
-class _Output(NamedTuple):
-    content_format: ContentFormat
-    key_value_pairs: bool
+class PagesFailed(RuntimeError):
+    """Not one page of the document could be read (some did: the document reports them in ``errors``)."""
+
+    def __init__(self, errors: list[PageError]) -> None:
+        first = errors[0]
+        super().__init__(f"No page could be read; page {first.page_number}: {first.code}: {first.message}")
+        self.errors = errors
+
+
+# --- document stages -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReadContext:
+    """What the document stages need besides the pages: the source and the output asked for."""
+
+    ref: DocumentRef
+    content_format: ContentFormat = "text"
+    key_value_pairs: bool = False
+    model_id: str | None = None
+    models: ModelRegistry | None = None
+    v3: bool = True
+
+
+class DocumentStage(Protocol):
+    def __call__(self, doc: Document, ctx: ReadContext, /) -> Document: ...
+
+
+def assemble_content(doc: Document, ctx: ReadContext) -> Document:
+    """Lay the pages out into one content string (text or markdown) and fill every span."""
+    ref = ctx.ref
+    out = assemble(doc.pages, mime_type=ref.mime_type, page_count=ref.page_count, content_format=ctx.content_format)
+    out.errors = doc.errors
+    return out
+
+
+def find_key_value_pairs(doc: Document, ctx: ReadContext) -> Document:
+    doc.key_value_pairs = keyvalue.key_value_pairs(doc)
+    return doc
+
+
+def apply_custom_model(doc: Document, ctx: ReadContext) -> Document:
+    """The custom model's keys, values or fields on the document (read with layout)."""
+    from .custom.apply import apply_model
+
+    assert ctx.models is not None and ctx.model_id is not None
+    return apply_model(ctx.models, ctx.model_id, doc, v3=ctx.v3)
+
+
+def document_stages(ctx: ReadContext) -> list[DocumentStage]:
+    """The stages a read document goes through, in order."""
+    stages: list[DocumentStage] = [assemble_content]
+    if ctx.key_value_pairs:
+        stages.append(find_key_value_pairs)
+    if ctx.model_id and ctx.models is not None:
+        stages.append(apply_custom_model)
+    return stages
 
 
 def _read(
-    ref: DocumentRef,
+    ctx: ReadContext,
     pages: str | None,
     options: ReadOptions,
     limits: Limits,
     executor: Executor | None,
     progress: Progress | None,
-    out: _Output,
 ) -> Document:
+    ref = ctx.ref
     indices = parse_pages(pages, ref.page_count)
     workers = min(options.worker_count(), len(indices))
     if executor is None and workers <= 1:
@@ -112,21 +175,23 @@ def _read(
             results = _run_pool(pool, workers, ref, indices, options, limits, progress)
     else:
         results = _run_pool(executor, max(workers, 2), ref, indices, options, limits, progress)
-    doc = assemble(
-        [results[i] for i in indices],
-        mime_type=ref.mime_type,
-        page_count=ref.page_count,
-        content_format=out.content_format,
-    )
-    if out.key_value_pairs:
-        doc.key_value_pairs = key_value_pairs(doc)
+    read = [results[i] for i in indices]
+    errors = [r.error for r in read if isinstance(r, FailedPage)]
+    doc = Document([r.page if isinstance(r, FailedPage) else r for r in read], errors=errors)
+    if doc.status == "failed":
+        raise PagesFailed(errors)
+    for stage in document_stages(ctx):
+        doc = stage(doc, ctx)
     return doc
+
+
+# --- page work -----------------------------------------------------------------------------------------------
 
 
 def _run_inline(
     ref: DocumentRef, indices: list[int], options: ReadOptions, limits: Limits, progress: Progress | None
-) -> dict[int, Page]:
-    results: dict[int, Page] = {}
+) -> dict[int, Page | FailedPage]:
+    results: dict[int, Page | FailedPage] = {}
     for i in indices:
         (page,) = run_task(PageTask(ref, (i,), options, limits))
         assert page is not None
@@ -151,10 +216,10 @@ def _run_pool(
     options: ReadOptions,
     limits: Limits,
     progress: Progress | None,
-) -> dict[int, Page]:
+) -> dict[int, Page | FailedPage]:
     queue = _initial_tasks(ref, indices, options, limits)
-    in_flight: dict[Future[list[Page | None]], PageTask] = {}
-    results: dict[int, Page] = {}
+    in_flight: dict[Future[list[PageResult]], PageTask] = {}
+    results: dict[int, Page | FailedPage] = {}
     window = 2 * workers
     try:
         while queue or in_flight:

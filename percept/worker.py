@@ -1,26 +1,36 @@
-"""Page work that runs in worker processes: text layer, rendering, orientation, OCR.
+"""Page work that runs in worker processes: text layer, rendering, orientation, OCR, layout.
 
 Tasks are small picklable values (the document's path and page indices); each worker reopens the document, so
 pages travel between processes as results only, never as pixels.
+
+A page goes through an ordered list of stages (:func:`page_stages`) run by one loop (:func:`read_page`): text
+layer, render, OCR, and with layout the shapes before OCR and the analysis after it. A stage that raises
+something other than a :class:`~percept.errors.PerceptError` fails that page only: it comes back as a
+:class:`FailedPage`, empty, with the error, and the other pages are still read.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium
 
 from . import geometry, lifeline
 from .config import Limits, ReadOptions
-from .errors import InvalidContent
+from .errors import InvalidContent, PerceptError
 from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
-from .model import Line, Page, Word
+from .model import Line, Page, PageError, Word
 from .ocr import OcrResult, get_engine
 from .source import DocumentRef, load_image_page, render_dpi
 from .textlayer import extract_lines, flattened_lines, has_form_widgets, page_geometry
+
+log = logging.getLogger("percept.worker")
 
 # A first reading this confident is taken without trying other orientations.
 CONFIDENT = 0.80
@@ -37,6 +47,37 @@ class PageTask:
     text_layer_only: bool = False  # True: return None for pages that need OCR instead of OCR'ing them
 
 
+@dataclass(frozen=True, slots=True)
+class FailedPage:
+    """A page a stage failed on: the page left empty, and why."""
+
+    page: Page
+    error: PageError
+
+
+PageResult = Page | FailedPage | None  # None: the page needs OCR (a text-layer-only task)
+
+
+@dataclass(slots=True)
+class PageWork:
+    """One page on its way through the stages: the result being filled, and what stages hand each other."""
+
+    task: PageTask
+    index: int
+    page: Page
+    pdf: pdfium.PdfDocument | None = None
+    handle: pdfium.PdfPage | None = None
+    geo: Any = None  # the PDF page's geometry (textlayer.PageGeometry)
+    gray: np.ndarray | None = None  # the page's pixels, for OCR
+    dpi: float | None = None  # the resolution a PDF page was rendered at (None: an image, in its own pixels)
+    shapes: Any = None  # rulings and boxes for layout, in the frame they were found in
+    stop: bool = False  # the page is finished (blank) or deferred (``deferred``): later stages are skipped
+    deferred: bool = False
+
+
+PageStage = Callable[[PageWork], None]
+
+
 def init_worker() -> None:
     """Worker set-up: tied to the server's life and deaf to the group's stop signals (see :mod:`.lifeline`), and
     one thread per process (the pool provides the parallelism)."""
@@ -48,94 +89,148 @@ def init_worker() -> None:
     cv2.setNumThreads(1)
 
 
-def run_task(task: PageTask) -> list[Page | None]:
+def run_task(task: PageTask) -> list[PageResult]:
+    stages = page_stages(task.options, pdf=task.ref.is_pdf)
     if task.ref.is_pdf:
-        return _pdf_pages(task)
-    return [_image_page(task, i) for i in task.indices]
+        return _pdf_pages(task, stages)
+    return [read_page(PageWork(task, i, Page(i + 1, 0, 0, "pixel")), stages) for i in task.indices]
 
 
-def _pdf_pages(task: PageTask) -> list[Page | None]:
+def _pdf_pages(task: PageTask, stages: Sequence[PageStage]) -> list[PageResult]:
     pdf = pdfium.PdfDocument(task.ref.path)
     if task.options.layout:
         pdf.init_forms()  # AcroForm check boxes carry their state in the form, not in the page content
     try:
-        out: list[Page | None] = []
+        out: list[PageResult] = []
         for index in task.indices:
             try:
-                page = pdf[index]
+                handle = pdf[index]
             except pdfium.PdfiumError:  # a broken page is the document's fault, not the server's
                 raise InvalidContent(f"Page {index + 1} of the PDF is corrupt and cannot be read.") from None
             try:
-                out.append(_pdf_page(task, index, page, pdf))
+                out.append(read_page(PageWork(task, index, Page(index + 1, 0, 0, "inch"), pdf, handle), stages))
             finally:
-                page.close()
+                handle.close()
         return out
     finally:
         pdf.close()
 
 
-def _pdf_page(task: PageTask, index: int, page: pdfium.PdfPage, pdf: pdfium.PdfDocument) -> Page | None:
-    geo = page_geometry(page)
-    result = Page(page_number=index + 1, width=round(geo.width, 4), height=round(geo.height, 4), unit="inch")
-    if task.options.text_layer:
-        lines = extract_lines(page, geo)
+def read_page(work: PageWork, stages: Sequence[PageStage]) -> PageResult:
+    """Run the stages over one page. A :class:`PerceptError` is about the whole document and propagates; any other
+    exception fails this page only."""
+    try:
+        for stage in stages:
+            stage(work)
+            if work.stop:
+                break
+    except PerceptError:
+        raise
+    except Exception as exc:
+        p = work.page
+        log.exception("page %d failed; the other pages are still read", p.page_number)  # the traceback stays here
+        empty = Page(p.page_number, p.width, p.height, p.unit, source="empty")
+        return FailedPage(empty, PageError(p.page_number, type(exc).__name__, str(exc)))
+    return None if work.deferred else work.page
+
+
+# --- the stages ----------------------------------------------------------------------------------------------
+
+
+def text_layer(work: PageWork) -> None:
+    """Measure the PDF page and read its text layer; a page with text is finished here but for layout."""
+    assert work.handle is not None
+    geo = work.geo = page_geometry(work.handle)
+    page = work.page
+    page.width, page.height = round(geo.width, 4), round(geo.height, 4)
+    if work.task.options.text_layer:
+        lines = extract_lines(work.handle, geo)
         if lines:
-            # Shapes before flattening: check box widgets are read from the form, with their state.
-            shapes = pdf_shapes_for(pdf, page, geo) if task.options.layout else None
-            if has_form_widgets(page):
-                lines = flattened_lines(pdf, index, geo) or lines
-            result.lines, result.source, result.engine = lines, "text-layer", "pdfium"
-            result.angle = geometry.normalize_angle(geo.rotation)
-            if shapes is not None:
-                analyze_page(result, *shapes)
-            return result
-    if _is_blank(page):
-        result.source = "empty"
-        return result
+            page.lines, page.source, page.engine = lines, "text-layer", "pdfium"
+            page.angle = geometry.normalize_angle(geo.rotation)
+
+
+def render(work: PageWork) -> None:
+    """Render a PDF page without text to gray pixels (a blank page is finished, empty, without rendering)."""
+    page, handle, task = work.page, work.handle, work.task
+    assert handle is not None
+    if page.source == "text-layer":
+        return
+    if _is_blank(handle):
+        page.source, work.stop = "empty", True
+        return
     if task.text_layer_only:
-        return None
+        work.deferred = work.stop = True
+        return
     # Within the images' pixel budget: large pages at a lower resolution, or refused (validation refuses most
     # such documents before they are accepted; this guards the rest). Polygons are scaled back by the dpi used.
-    dpi = render_dpi(page.get_width(), page.get_height(), task.options.render_dpi, task.limits, page_number=index + 1)
-    bitmap = page.render(scale=dpi / 72.0, grayscale=True)
+    dpi = render_dpi(
+        handle.get_width(), handle.get_height(), task.options.render_dpi, task.limits, page_number=page.page_number
+    )
+    bitmap = handle.render(scale=dpi / 72.0, grayscale=True)
     # A view, not a copy: the buffer is Python's (pypdfium2's default bitmap maker) and outlives the handle.
-    gray = bitmap.to_numpy().reshape(bitmap.height, bitmap.width)
+    work.gray = bitmap.to_numpy().reshape(bitmap.height, bitmap.width)
+    work.dpi = dpi
     bitmap.close()
-    if task.options.layout:
-        rules, boxes, gray = scan_shapes(gray)
-    ocr, angle = read_image(gray, task.options, dpi=dpi, max_pixels=task.limits.max_image_pixels)
-    result.lines = [_scale_line(line, 1.0 / dpi) for line in ocr.lines]
-    result.blocks, result.angle = ocr.blocks, angle
-    result.source, result.engine = "ocr", task.options.ocr_engine
-    if task.options.layout:
-        analyze_page(result, *scale_shapes(rules, boxes, 1.0 / dpi))
-    return result
+
+
+def load_image(work: PageWork) -> None:
+    """An image's page as gray pixels, already upright per EXIF: its shape is the page's."""
+    work.gray = load_image_page(work.task.ref, work.index, work.task.limits)
+    work.page.width, work.page.height = work.gray.shape[1], work.gray.shape[0]
+
+
+def find_shapes(work: PageWork) -> None:
+    """Layout: rulings and boxes, from the PDF (before its forms are flattened: check box widgets are read from
+    the form, with their state) or from the pixels, which OCR then reads with the rulings painted out."""
+    if work.gray is None:
+        assert work.pdf is not None and work.handle is not None
+        work.shapes = pdf_shapes_for(work.pdf, work.handle, work.geo)
+    else:
+        rules, boxes, work.gray = scan_shapes(work.gray)
+        work.shapes = (rules, boxes)
+
+
+def ocr(work: PageWork) -> None:
+    """OCR the pixels in whatever orientation they were scanned; a rendered page's polygons back in inches."""
+    page, task = work.page, work.task
+    if work.gray is None:
+        return
+    result, angle = read_image(work.gray, task.options, dpi=work.dpi, max_pixels=task.limits.max_image_pixels)
+    page.lines = result.lines if work.dpi is None else [_scale_line(line, 1.0 / work.dpi) for line in result.lines]
+    page.blocks, page.angle = result.blocks, angle
+    page.source, page.engine = "ocr", task.options.ocr_engine
+
+
+def form_values(work: PageWork) -> None:
+    """A text-layer page with form fields is read again with the fields' values flattened into it."""
+    assert work.handle is not None and work.pdf is not None
+    if work.page.source == "text-layer" and has_form_widgets(work.handle):
+        work.page.lines = flattened_lines(work.pdf, work.index, work.geo) or work.page.lines
+
+
+def analyze_layout(work: PageWork) -> None:
+    """Layout: tables, selection marks, reading order and roles, from the lines and the shapes."""
+    rules, boxes = work.shapes
+    if work.dpi is not None:
+        rules, boxes = scale_shapes(rules, boxes, 1.0 / work.dpi)
+    analyze_page(work.page, rules, boxes)
+
+
+PDF_STAGES: tuple[PageStage, ...] = (text_layer, render, find_shapes, ocr, form_values, analyze_layout)
+IMAGE_STAGES: tuple[PageStage, ...] = (load_image, find_shapes, ocr, analyze_layout)
+LAYOUT_ONLY = (find_shapes, analyze_layout)
+
+
+def page_stages(options: ReadOptions, *, pdf: bool) -> tuple[PageStage, ...]:
+    """The stages a page goes through, in order; layout's only when ``options.layout``."""
+    stages = PDF_STAGES if pdf else IMAGE_STAGES
+    return stages if options.layout else tuple(s for s in stages if s not in LAYOUT_ONLY)
 
 
 def _is_blank(page: pdfium.PdfPage) -> bool:
     count: int = pdfium.raw.FPDFPage_CountObjects(page)
     return count == 0
-
-
-def _image_page(task: PageTask, index: int) -> Page:
-    gray = load_image_page(task.ref, index, task.limits)  # already upright per EXIF: its shape is the page's
-    if task.options.layout:
-        rules, boxes, gray = scan_shapes(gray)
-    ocr, angle = read_image(gray, task.options, max_pixels=task.limits.max_image_pixels)
-    page = Page(
-        page_number=index + 1,
-        width=gray.shape[1],
-        height=gray.shape[0],
-        unit="pixel",
-        angle=angle,
-        lines=ocr.lines,
-        blocks=ocr.blocks,
-        source="ocr",
-        engine=task.options.ocr_engine,
-    )
-    if task.options.layout:
-        analyze_page(page, rules, boxes)
-    return page
 
 
 def _vertical_share(result: OcrResult) -> float:

@@ -37,6 +37,7 @@ from percept.model import (
     Language,
     Line,
     Page,
+    PageError,
     Paragraph,
     SelectionMark,
     Span,
@@ -67,6 +68,7 @@ MODEL_CLASSES = (
     AnalyzedDocument,
     Field,
     Language,
+    PageError,
 )
 
 
@@ -150,6 +152,7 @@ def _synthetic() -> Document:
         content_format="markdown",
         key_value_pairs=[KeyValuePair(key, value, 0.77, None), KeyValuePair(key, None, 0.5, "__Tokens__1")],
         documents=[AnalyzedDocument("custom:invoices", (1, 2), fields, 0.88, "model-1")],
+        errors=[PageError(2, "RuntimeError", "the page could not be rendered")],
     )
 
 
