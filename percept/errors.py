@@ -7,6 +7,10 @@ Computer Vision) and the HTTP status it maps to, so the server translates them a
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
 
 class PerceptError(Exception):
     """Base class: a failure the caller should see, with its Azure code and HTTP status."""
@@ -169,3 +173,38 @@ _FAMILY_CODES: dict[str, dict[str, str]] = {
 def family_code(family: str, code: str) -> str:
     """The code an API family (``cv``, ``fr2`` or ``v3``) reports for one of ours, in errors and failed results."""
     return _FAMILY_CODES.get(family, {}).get(code, code)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredError:
+    """Why an operation failed, as the store keeps it: the outer code, the specific (inner) code, the message
+    and the HTTP status. Each API family renders it its own way (``percept.server.errors``)."""
+
+    code: str
+    inner: str
+    message: str
+    status: int = 500
+
+    @classmethod
+    def from_exception(cls, exc: PerceptError) -> StoredError:
+        return cls(exc.outer_code, exc.code, exc.message, exc.status)
+
+    @classmethod
+    def internal(cls, message: str) -> StoredError:
+        return cls("InternalServerError", "InternalServerError", message, 500)
+
+    def to_json(self) -> str:
+        """The store's error column: the dict shape every earlier version wrote, so rows stay readable both ways."""
+        return json.dumps({"code": self.code, "innercode": self.inner, "message": self.message, "status": self.status})
+
+    @classmethod
+    def from_json(cls, text: str) -> StoredError:
+        data: dict[str, Any] = json.loads(text)
+        code = data.get("code") or "InternalServerError"
+        status = data.get("status")
+        return cls(
+            code=str(code),
+            inner=str(data.get("innercode") or code),
+            message=str(data.get("message", "")),
+            status=status if isinstance(status, int) else 500,
+        )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import PerceptError, UnreadableModel
+from ..errors import PerceptError, StoredError, UnreadableModel
 from ..io.http import UrlPolicy
 from ..model import Document
 from . import composed, labeled, unlabeled
@@ -32,6 +32,12 @@ MIN_FILLED_WITH_EMPTY = 2
 
 def _error(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
+
+
+def training_error(train_result: dict[str, Any] | None) -> StoredError:
+    """The failed model operation's stored error: the first of the invalid model's ``trainResult`` errors."""
+    errors = (train_result or {}).get("errors") or [_error("InvalidModel", "Invalid.")]
+    return StoredError("InvalidRequest", errors[0]["code"], errors[0]["message"], 400)
 
 
 def train_model(

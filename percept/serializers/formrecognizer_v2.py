@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..custom.values import value_key
-from ..errors import family_code
 from ..model import AnalyzedDocument, Document, KeyValueElement, Page, Word
 
 VERSIONS = {"2.0": "2.0.0", "2.1": "2.1.0"}
@@ -92,13 +91,10 @@ def layout_result(doc: Document, version: str) -> dict[str, Any]:
     }
 
 
-def failed_result(version: str, error: dict[str, Any]) -> dict[str, Any]:
-    """The ``analyzeResult`` of a failed v2 analysis: the SDK raises ``(code) message`` from its first error."""
-    return {
-        "version": VERSIONS[version],
-        "readResults": [],
-        "errors": [{"code": family_code("fr2", error["innercode"] or error["code"]), "message": error["message"]}],
-    }
+def failed_result(version: str, error: dict[str, str]) -> dict[str, Any]:
+    """The ``analyzeResult`` of a failed v2 analysis (``error`` as ``percept.server.errors.fr2_operation_error``
+    renders it): the SDK raises ``(code) message`` from its first error."""
+    return {"version": VERSIONS[version], "readResults": [], "errors": [error]}
 
 
 def _pointers(doc: Document) -> dict[int, str]:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import NotFound, Unauthorized
@@ -107,6 +107,14 @@ async def get_operation(services: Services, op_id: str, model_id: str | None = N
 def operation_status(op: Operation) -> dict[str, Any]:
     """The fields every poll body of every family starts with."""
     return {"status": op.status, "createdDateTime": timestamp(op.created), "lastUpdatedDateTime": timestamp(op.updated)}
+
+
+def accepted(services: Services, location: str) -> Response:
+    """The 202 that starts every long-running operation: where to poll, and how long to wait first."""
+    return Response(
+        status_code=202,
+        headers={"Operation-Location": location, "Retry-After": str(services.settings.retry_after)},
+    )
 
 
 def poll_headers(services: Services, op: Operation) -> dict[str, str]:

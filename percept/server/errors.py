@@ -4,13 +4,16 @@
 - Form Recognizer v2.x: ``{"error": {"code", "message"}}`` with the specific code, in v2's own names.
 - Computer Vision: wrapped ``{"error": {...}}`` for most calls, but Read deserializes a *flat* ``{"code", "message"}``;
   both are sent in one body, so every CV client finds its fields.
+
+A failed *operation* (its stored :class:`~percept.errors.StoredError`) is shown in the poll body, once per family
+by the ``*_operation_error`` renderers below.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import family_code
+from ..errors import StoredError, family_code
 from .responses import FastJSONResponse as JSONResponse
 
 AUTH_MESSAGE = (
@@ -56,3 +59,22 @@ def error_response(
         status = 400  # Computer Vision reports an unreadable image as a plain bad request
     # Never Retry-After on a client error: azure-core would retry it (SDK-CALLS.md 1.4).
     return JSONResponse(error_body(family, code, inner, message, request_id), status_code=status)
+
+
+def cv_operation_error(error: StoredError) -> dict[str, str]:
+    """Computer Vision Read's ``error`` of a failed operation: the specific code, in CV's names."""
+    return {"code": family_code("cv", error.inner), "message": error.message}
+
+
+def fr2_operation_error(error: StoredError) -> dict[str, str]:
+    """One entry of Form Recognizer v2's ``errors`` (analyze and copy results): the specific code, in v2's names."""
+    return {"code": family_code("fr2", error.inner or error.code), "message": error.message}
+
+
+def v3_operation_error(error: StoredError) -> dict[str, Any]:
+    """Form Recognizer 2022+ and Document Intelligence ``error`` of a failed operation (analyze and model ops)."""
+    return {
+        "code": error.code,
+        "message": error.message,
+        "innererror": {"code": error.inner, "message": error.message},
+    }

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Limits, ReadOptions
-from ..custom.apply import apply_model
 from ..custom.registry import CREATING, INVALID, ModelRecord, ModelRegistry
-from ..custom.training import compose_model, copy_model, train_model
-from ..errors import PerceptError, WorkerCrashed
+from ..custom.training import compose_model, copy_model, train_model, training_error
+from ..errors import PerceptError, StoredError, WorkerCrashed
 from ..io.http import UrlPolicy
 from ..model import Document
-from ..pipeline import make_executor, read_document, read_validated
+from ..pipeline import PagesFailed, make_executor, read_document
 from ..source import DocumentRef
 from .store import PENDING, Operation, OperationStore
 
@@ -34,13 +33,13 @@ log = logging.getLogger("percept.jobs")
 PURGE_INTERVAL_S = 60.0
 
 
-def stored_error(exc: PerceptError) -> dict[str, Any]:
+def stored_error(exc: PerceptError) -> StoredError:
     """The stored error of a failed operation: outer code, inner code and message, as the APIs report them."""
-    return {"code": exc.outer_code, "innercode": exc.code, "message": exc.message, "status": exc.status}
+    return StoredError.from_exception(exc)
 
 
-def _internal_error(message: str) -> dict[str, Any]:
-    return {"code": "InternalServerError", "innercode": "InternalServerError", "message": message, "status": 500}
+def _internal_error(message: str) -> StoredError:
+    return StoredError.internal(message)
 
 
 class JobRunner:
@@ -139,32 +138,44 @@ class JobRunner:
     def read(self, path: Path, params: dict[str, Any]) -> Document:
         """Blocking: read with the shared pool; a crashed worker gets a new pool and the document one more try.
 
-        A document that crashes a worker twice fails on its own instead of taking the server's pool down.
+        A document that crashes a worker twice fails on its own instead of taking the server's pool down. Pages
+        that failed (left empty, in ``Document.errors``) are logged; if every page failed, this raises.
         """
         for attempt in (1, 2):
             pool = self.pool
             try:
-                return self._read_with(pool, path, params)
+                doc = self._read_with(pool, path, params)
             except WorkerCrashed:
                 if self._stopping or attempt == 2:
                     raise
                 self._replace_pool(pool)
+                continue
+            for error in doc.errors:  # read in part: it succeeds with these pages left empty
+                log.warning("%s: page %d failed: %s: %s", path.name, error.page_number, error.code, error.message)
+            return doc
         raise AssertionError("unreachable")
 
     def _read_with(self, pool: ProcessPoolExecutor, path: Path, params: dict[str, Any]) -> Document:
-        """Blocking: read a document with the shared pool (call from a driver thread).
+        """Blocking: read a document with the shared pool (call from a driver thread), through every document
+        stage asked for, the custom model's included.
 
         Documents validated on POST carry their type and page count, so they are not opened twice.
         """
-        pages, options = params.get("pages"), self._options(params)
-        output: dict[str, Any] = {
-            "content_format": params.get("content_format", "text"),
-            "key_value_pairs": bool(params.get("key_value_pairs")),
-        }
+        source: Path | DocumentRef = path
         if "mime_type" in params:
-            ref = DocumentRef(str(path), params["mime_type"], params["page_count"])
-            return read_validated(ref, pages=pages, options=options, limits=self.limits, executor=pool, **output)
-        return read_document(path, pages=pages, options=options, limits=self.limits, executor=pool, **output)
+            source = DocumentRef(str(path), params["mime_type"], params["page_count"])
+        return read_document(
+            source,
+            pages=params.get("pages"),
+            options=self._options(params),
+            limits=self.limits,
+            executor=pool,
+            content_format=params.get("content_format", "text"),
+            key_value_pairs=bool(params.get("key_value_pairs")),
+            model_id=params.get("custom_model"),
+            models=self.models,
+            v3=params.get("family") == "v3",
+        )
 
     async def read_now(self, path: Path, params: dict[str, Any]) -> Document:
         """For synchronous APIs (``/ocr``): the same work, awaited without blocking the loop."""
@@ -215,11 +226,7 @@ class JobRunner:
             self.store.mark_failed(op_id, _internal_error("The model was deleted during training."))
             return
         if done.status == INVALID:
-            first = ((done.train_result or {}).get("errors") or [{"code": "InvalidModel", "message": "Invalid."}])[0]
-            self.store.mark_failed(
-                op_id,
-                {"code": "InvalidRequest", "innercode": first["code"], "message": first["message"], "status": 400},
-            )
+            self.store.mark_failed(op_id, training_error(done.train_result))
             if rec.params.get("family") == "v3":  # a failed v3 build leaves no model behind, as in Azure
                 self.models.delete(rec.id)
             return
@@ -242,13 +249,6 @@ class JobRunner:
                 local_root=self.training_root,
             )
 
-    def _apply_model(self, doc: Document, params: dict[str, Any]) -> Document:
-        """Analysis with a custom model: layout first, then the model's keys, values or fields on it."""
-        model_id = params.get("custom_model")
-        if not model_id or self.models is None:
-            return doc
-        return apply_model(self.models, model_id, doc, v3=params.get("family") == "v3")
-
     def _execute(self, op_id: str, params: dict[str, Any]) -> None:
         path = self.store.input_path(op_id)
         if not path.exists():
@@ -256,7 +256,7 @@ class JobRunner:
             return
         self.store.mark_running(op_id)
         try:
-            self.store.mark_succeeded(op_id, self._apply_model(self.read(path, params), params))
+            self.store.mark_succeeded(op_id, self.read(path, params))
         except Exception as exc:
             if self._stopping:  # cut short by a shutdown, not failed: it stays pending and resumes on restart
                 log.info("operation %s interrupted by shutdown; it resumes on the next start", op_id)
@@ -265,7 +265,9 @@ class JobRunner:
                 self.store.mark_failed(op_id, stored_error(exc))
             else:
                 log.exception("operation %s failed", op_id)
-                self.store.mark_failed(op_id, _internal_error(f"Processing failed: {type(exc).__name__}"))
+                # Every page failed: reported as the first page's failure, as when one exception failed it all.
+                name = exc.errors[0].code if isinstance(exc, PagesFailed) else type(exc).__name__
+                self.store.mark_failed(op_id, _internal_error(f"Processing failed: {name}"))
 
     async def _purge(self) -> None:
         while True:

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import NotFound
+from ..errors import NotFound, StoredError
 from ..ids import storage_uuid
 from ..model import Document
 from ..storage import Database, replace_durably, write_durably
@@ -62,7 +62,7 @@ class Operation:
     updated: float = field(default_factory=time.time)
     expires: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    error: dict[str, Any] | None = None
+    error: StoredError | None = None
 
 
 def _row(r: sqlite3.Row) -> Operation:
@@ -75,7 +75,7 @@ def _row(r: sqlite3.Row) -> Operation:
         updated=r["updated"],
         expires=r["expires"],
         params=json.loads(r["params"]),
-        error=json.loads(r["error"]) if r["error"] else None,
+        error=StoredError.from_json(r["error"]) if r["error"] else None,
     )
 
 
@@ -150,12 +150,12 @@ class OperationStore:
         )
         return [_row(r) for r in rows]
 
-    def _set(self, op_id: str, status: str, error: dict[str, Any] | None = None) -> None:
+    def _set(self, op_id: str, status: str, error: StoredError | None = None) -> None:
         now = time.time()
         expires = now + self.ttl if status in (SUCCEEDED, FAILED) else None
         self.db.execute(
             "UPDATE operations SET status = ?, updated = ?, expires = ?, error = ? WHERE id = ?",
-            (status, now, expires, json.dumps(error) if error else None, op_id),
+            (status, now, expires, error.to_json() if error else None, op_id),
         )
 
     def mark_running(self, op_id: str) -> None:
@@ -168,7 +168,7 @@ class OperationStore:
         self._set(op_id, SUCCEEDED)
         self.input_path(op_id).unlink(missing_ok=True)
 
-    def mark_failed(self, op_id: str, error: dict[str, Any]) -> None:
+    def mark_failed(self, op_id: str, error: StoredError) -> None:
         self._set(op_id, FAILED, error)
         self.input_path(op_id).unlink(missing_ok=True)
 

@@ -19,6 +19,7 @@ from ...serializers.offsets import STRING_INDEX_TYPES
 from ..deps import (
     ServicesDep,
     accept_document,
+    accepted,
     base_url,
     get_operation,
     load_document,
@@ -26,6 +27,7 @@ from ..deps import (
     poll_headers,
     require_key,
 )
+from ..errors import v3_operation_error
 from ..ids import ModelId, ResultId
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, PENDING, SUCCEEDED
@@ -128,8 +130,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
             params.update(custom_model=model_id, family="v3")
         op = await accept_document(request, services, model_id=model_id, params=params)
         location = f"{base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"
-        headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}
-        return Response(status_code=202, headers=headers)
+        return accepted(services, location)
 
     @router.get("/documentModels/{model_id}/analyzeResults/{result_id}")
     async def analyze_result_get(
@@ -146,11 +147,7 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
                 string_index_type=op.params["string_index_type"],
             )
         elif op.status == FAILED and op.error:
-            body["error"] = {
-                "code": op.error["code"],
-                "message": op.error["message"],
-                "innererror": {"code": op.error["innercode"], "message": op.error["message"]},
-            }
+            body["error"] = v3_operation_error(op.error)
         return JSONResponse(body, headers=poll_headers(services, op))
 
     @router.delete("/documentModels/{model_id}/analyzeResults/{result_id}", status_code=204, response_class=Response)

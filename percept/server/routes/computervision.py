@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ...errors import family_code
 from ...ocr.languages import tesseract_languages
 from ...serializers.computervision import (
     ocr_result,
@@ -21,6 +20,7 @@ from ...serializers.computervision import (
 from ..deps import (
     ServicesDep,
     accept_document,
+    accepted,
     base_url,
     get_operation,
     load_document,
@@ -29,6 +29,7 @@ from ..deps import (
     read_synchronously,
     require_key,
 )
+from ..errors import cv_operation_error
 from ..ids import OperationId
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import SUCCEEDED
@@ -44,13 +45,6 @@ def _read_options(language: str | None, **options: Any) -> dict[str, Any]:
     if pack:
         options["ocr_languages"] = pack
     return {"options": options} if options else {}
-
-
-def _accepted(services: ServicesDep, location: str) -> Response:
-    return Response(
-        status_code=202,
-        headers={"Operation-Location": location, "Retry-After": str(services.settings.retry_after)},
-    )
 
 
 def routers() -> list[APIRouter]:
@@ -82,7 +76,7 @@ def _v3(version: str) -> APIRouter:
     ) -> Response:
         params = {"pages": pages, **_read_options(language)}
         op = await accept_document(request, services, model_id="cv-read", params=params)
-        return _accepted(services, f"{base_url(request)}vision/{version}/read/analyzeResults/{op.id}")
+        return accepted(services, f"{base_url(request)}vision/{version}/read/analyzeResults/{op.id}")
 
     @router.get("/read/analyzeResults/{operation_id}")
     async def read_result(services: ServicesDep, operation_id: OperationId) -> JSONResponse:
@@ -91,7 +85,7 @@ def _v3(version: str) -> APIRouter:
         if op.status == SUCCEEDED:
             body["analyzeResult"] = read_results_v3(await load_document(services, op))
         elif op.error:
-            body["error"] = {"code": family_code("cv", op.error["innercode"]), "message": op.error["message"]}
+            body["error"] = cv_operation_error(op.error)
         return JSONResponse(body, headers=poll_headers(services, op))
 
     return router
@@ -100,7 +94,7 @@ def _v3(version: str) -> APIRouter:
 def _text_operation_routes(router: APIRouter, version: str, status_words: dict[str, str]) -> None:
     async def recognize(request: Request, services: ServicesDep, mode: str) -> Response:
         op = await accept_document(request, services, model_id="cv-recognize-text", params={"pages": "1", "mode": mode})
-        return _accepted(services, f"{base_url(request)}vision/{version}/textOperations/{op.id}")
+        return accepted(services, f"{base_url(request)}vision/{version}/textOperations/{op.id}")
 
     if version == "v1.0":
 
@@ -133,7 +127,7 @@ def _v2(version: str) -> APIRouter:
         @router.post("/read/core/asyncBatchAnalyze", status_code=202, response_class=Response)
         async def batch_read(request: Request, services: ServicesDep) -> Response:
             op = await accept_document(request, services, model_id="cv-batch-read", params={})
-            return _accepted(services, f"{base_url(request)}vision/v2.1/read/operations/{op.id}")
+            return accepted(services, f"{base_url(request)}vision/v2.1/read/operations/{op.id}")
 
         @router.get("/read/operations/{operation_id}")
         async def batch_read_result(services: ServicesDep, operation_id: OperationId) -> JSONResponse:

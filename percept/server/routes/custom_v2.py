@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...custom.registry import CREATING, MODEL_LIMIT, READY, ModelRecord
@@ -19,24 +19,25 @@ from ...serializers.formrecognizer_v2 import custom_result, failed_result
 from ..deps import (
     ServicesDep,
     accept_document,
+    accepted,
     base_url,
     get_operation,
     load_document,
     operation_status,
     poll_headers,
-    require_key,
     timestamp,
 )
+from ..errors import fr2_operation_error
 from ..ids import ModelNotFoundV2, ResultId, V2ModelId, is_uuid, v2_model_not_found
 from ..inputs import read_json_body
 from ..jobs import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED, Operation
-from .formrecognizer_v2 import api_version
+from .formrecognizer_v2 import V2_DEPENDENCIES, V2Version
 
 router = APIRouter(
     prefix="/formrecognizer/{path_version}/custom/models",
-    dependencies=[Depends(require_key)],
+    dependencies=V2_DEPENDENCIES,
     tags=["formrecognizer v2 custom"],
 )
 
@@ -57,8 +58,7 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, response_class=Response)
-async def train(request: Request, services: ServicesDep, path_version: str) -> Response:
-    version = api_version(path_version)
+async def train(request: Request, services: ServicesDep, path_version: str, version: V2Version) -> Response:
     body = await json_body(request)
     source = body.get("source")
     if not isinstance(source, str) or not source.strip():
@@ -113,9 +113,9 @@ async def start_model_operation(
 
 
 @router.post("/compose", status_code=201, response_class=Response)
-async def compose(request: Request, services: ServicesDep, path_version: str) -> Response:
+async def compose(request: Request, services: ServicesDep, path_version: str, version: V2Version) -> Response:
     """v2.1: one model answering for several models trained with labels."""
-    if api_version(path_version) != "2.1":
+    if version != "2.1":
         raise InvalidRequest("Composing models is available from v2.1.")
     body = await json_body(request)
     ids = body.get("modelIds")
@@ -141,9 +141,11 @@ def _copy_token(services: ServicesDep, model_id: str, expires_ticks: int) -> str
 
 
 @router.post("/copyAuthorization", status_code=201)
-async def copy_authorization(request: Request, services: ServicesDep, path_version: str) -> JSONResponse:
+async def copy_authorization(
+    request: Request, services: ServicesDep, path_version: str, version: V2Version
+) -> JSONResponse:
     """v2.1: reserve a model id on this (target) resource and sign it, for a copy from a source resource."""
-    if api_version(path_version) != "2.1":
+    if version != "2.1":
         raise InvalidRequest("Copying models is available from v2.1.")
     model_id = str(uuid.uuid4())
     ticks = int((time.time() + COPY_AUTHORIZATION_TTL_S) * 10_000_000) + _TICKS_AT_EPOCH
@@ -153,9 +155,11 @@ async def copy_authorization(request: Request, services: ServicesDep, path_versi
 
 
 @router.post("/{model_id}/copy", status_code=202, response_class=Response)
-async def copy(request: Request, services: ServicesDep, path_version: str, model_id: V2ModelId) -> Response:
+async def copy(
+    request: Request, services: ServicesDep, path_version: str, version: V2Version, model_id: V2ModelId
+) -> Response:
     """v2.1: copy a ready model to the id of a copy authorization this server signed."""
-    if api_version(path_version) != "2.1":
+    if version != "2.1":
         raise InvalidRequest("Copying models is available from v2.1.")
     rec = await _record(services, model_id)
     if rec.status != READY:
@@ -178,19 +182,16 @@ async def copy(request: Request, services: ServicesDep, path_version: str, model
     params["useLabelFile"] = rec.params.get("useLabelFile", False)
     copied = await start_model_operation(services, target, rec.name, params)
     location = f"{_model_url(request, path_version, model_id)}/copyResults/{copied.params['operation']}"
-    return Response(status_code=202, headers={"Operation-Location": location, "Retry-After": "1"})
+    return accepted(services, location)
 
 
 @router.get("/{model_id}/copyResults/{result_id}")
-async def copy_result(
-    services: ServicesDep, path_version: str, model_id: V2ModelId, result_id: ResultId
-) -> JSONResponse:
-    api_version(path_version)
+async def copy_result(services: ServicesDep, model_id: V2ModelId, result_id: ResultId) -> JSONResponse:
     op = await get_operation(services, result_id)
     body = operation_status(op)
     body["copyResult"] = {"modelId": op.model_id}
     if op.status == FAILED and op.error:
-        body["copyResult"]["errors"] = [{"code": op.error["innercode"], "message": op.error["message"]}]
+        body["copyResult"]["errors"] = [fr2_operation_error(op.error)]
     return JSONResponse(body, headers=poll_headers(services, op))
 
 
@@ -234,8 +235,7 @@ async def _record(services: ServicesDep, model_id: str) -> ModelRecord:
 
 
 @router.get("")
-async def list_models(request: Request, services: ServicesDep, path_version: str, op: str = "full") -> JSONResponse:
-    api_version(path_version)
+async def list_models(services: ServicesDep, op: str = "full") -> JSONResponse:
     if op not in ("full", "summary"):
         raise InvalidRequest("'op' must be full or summary.")
     records = await run_in_threadpool(services.models.list)
@@ -247,8 +247,7 @@ async def list_models(request: Request, services: ServicesDep, path_version: str
 
 
 @router.get("/{model_id}")
-async def get_model(services: ServicesDep, path_version: str, model_id: V2ModelId) -> JSONResponse:
-    api_version(path_version)
+async def get_model(services: ServicesDep, model_id: V2ModelId) -> JSONResponse:
     rec = await _record(services, model_id)
     if rec.status == CREATING and services.settings.poll_wait > 0:
         pending = [o for o in await run_in_threadpool(services.store.pending) if o.model_id == model_id]
@@ -259,8 +258,7 @@ async def get_model(services: ServicesDep, path_version: str, model_id: V2ModelI
 
 
 @router.delete("/{model_id}", status_code=204, response_class=Response)
-async def delete_model(services: ServicesDep, path_version: str, model_id: V2ModelId) -> Response:
-    api_version(path_version)
+async def delete_model(services: ServicesDep, model_id: V2ModelId) -> Response:
     await _record(services, model_id)
     await run_in_threadpool(services.models.delete, model_id)
     return Response(status_code=204)
@@ -268,9 +266,13 @@ async def delete_model(services: ServicesDep, path_version: str, model_id: V2Mod
 
 @router.post("/{model_id}/analyze", status_code=202, response_class=Response)
 async def analyze(
-    request: Request, services: ServicesDep, path_version: str, model_id: V2ModelId, pages: str | None = None
+    request: Request,
+    services: ServicesDep,
+    path_version: str,
+    version: V2Version,
+    model_id: V2ModelId,
+    pages: str | None = None,
 ) -> Response:
-    version = api_version(path_version)
     rec = await _record(services, model_id)
     if rec.status != READY:
         raise InvalidRequest(f"Model '{model_id}' is not ready (its status is {rec.status}).")
@@ -286,20 +288,16 @@ async def analyze(
     }
     op = await accept_document(request, services, model_id=model_id, params=params)
     location = f"{_model_url(request, path_version, model_id)}/analyzeResults/{op.id}"
-    headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}
-    return Response(status_code=202, headers=headers)
+    return accepted(services, location)
 
 
 @router.get("/{model_id}/analyzeResults/{result_id}")
-async def analyze_result(
-    services: ServicesDep, path_version: str, model_id: V2ModelId, result_id: ResultId
-) -> JSONResponse:
-    api_version(path_version)
+async def analyze_result(services: ServicesDep, model_id: V2ModelId, result_id: ResultId) -> JSONResponse:
     op = await get_operation(services, result_id, model_id)
     body = operation_status(op)
     if op.status == SUCCEEDED:
         doc = await load_document(services, op)
         body["analyzeResult"] = custom_result(doc, op.params["version"], op.params.get("include_text", False))
     elif op.status == FAILED and op.error:
-        body["analyzeResult"] = failed_result(op.params["version"], op.error)
+        body["analyzeResult"] = failed_result(op.params["version"], fr2_operation_error(op.error))
     return JSONResponse(body, headers=poll_headers(services, op))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -12,6 +12,7 @@ from ...serializers.formrecognizer_v2 import failed_result, layout_result
 from ..deps import (
     ServicesDep,
     accept_document,
+    accepted,
     base_url,
     get_operation,
     load_document,
@@ -19,6 +20,7 @@ from ..deps import (
     poll_headers,
     require_key,
 )
+from ..errors import fr2_operation_error
 from ..ids import ResultId
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED
@@ -32,15 +34,18 @@ PATH_VERSIONS = {
 }
 LAYOUT = "layout"  # the operation's model id
 
-router = APIRouter(
-    prefix="/formrecognizer/{path_version}", dependencies=[Depends(require_key)], tags=["formrecognizer v2"]
-)
-
 
 def api_version(path_version: str) -> str:
+    """The API version a ``/formrecognizer/{path_version}`` path names (a dependency of every v2 route)."""
     if path_version not in PATH_VERSIONS:
         raise NotFound(f"Resource not found: /formrecognizer/{path_version} is not an API version.")
     return PATH_VERSIONS[path_version]
+
+
+V2Version = Annotated[str, Depends(api_version)]  # "2.0" or "2.1", for a route that depends on which
+V2_DEPENDENCIES = [Depends(require_key), Depends(api_version)]  # the key first: a 401 before anything else
+
+router = APIRouter(prefix="/formrecognizer/{path_version}", dependencies=V2_DEPENDENCIES, tags=["formrecognizer v2"])
 
 
 @router.post("/layout/analyze", status_code=202, response_class=Response)
@@ -48,11 +53,11 @@ async def analyze_layout(
     request: Request,
     services: ServicesDep,
     path_version: str,
+    version: V2Version,
     pages: str | None = None,
     language: str | None = None,
     reading_order: str | None = None,
 ) -> Response:
-    version = api_version(path_version)
     order = request.query_params.get("readingOrder", reading_order)
     if order not in (None, "basic", "natural"):
         raise InvalidRequest("readingOrder must be basic or natural.")
@@ -65,18 +70,16 @@ async def analyze_layout(
     params = {"pages": pages, "version": version, "options": options}
     op = await accept_document(request, services, model_id=LAYOUT, params=params)
     location = f"{base_url(request)}formrecognizer/{path_version}/layout/analyzeResults/{op.id}"
-    headers = {"Operation-Location": location, "Retry-After": str(services.settings.retry_after)}
-    return Response(status_code=202, headers=headers)
+    return accepted(services, location)
 
 
 @router.get("/layout/analyzeResults/{result_id}")
-async def layout_analyze_result(services: ServicesDep, path_version: str, result_id: ResultId) -> JSONResponse:
-    api_version(path_version)
+async def layout_analyze_result(services: ServicesDep, result_id: ResultId) -> JSONResponse:
     op = await get_operation(services, result_id, LAYOUT)
     body = operation_status(op)
     if op.status == SUCCEEDED:
         doc = await load_document(services, op)
         body["analyzeResult"] = layout_result(doc, op.params["version"])
     elif op.status == FAILED and op.error:
-        body["analyzeResult"] = failed_result(op.params["version"], op.error)
+        body["analyzeResult"] = failed_result(op.params["version"], fr2_operation_error(op.error))
     return JSONResponse(body, headers=poll_headers(services, op))

@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ...custom.registry import MODEL_LIMIT, READY, ModelRecord
 from ...errors import InvalidRequest, NotFound
-from ..deps import ServicesDep, base_url, get_operation, poll_headers, timestamp
+from ..deps import ServicesDep, accepted, base_url, get_operation, poll_headers, timestamp
+from ..errors import v3_operation_error
 from ..ids import MODEL_ID_RULE, ModelId, OperationId, is_model_id, model_not_found
 from ..jobs import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
@@ -117,7 +118,7 @@ def register(
             source=source["containerUrl"], prefix=prefix, includeSubFolders=True, useLabelFile=True, buildMode=mode
         )
         rec = await start_model_operation(services, model_id, None, params)
-        return _accepted(operation_url(request, rec.params["operation"], v))
+        return accepted(services, operation_url(request, rec.params["operation"], v))
 
     @router.post("/documentModels:compose", status_code=202, response_class=Response)
     async def compose(request: Request, services: ServicesDep, api_version: ApiVersion = None) -> Response:
@@ -140,7 +141,7 @@ def register(
                 raise NotFound(f"Model '{part}' was not found.")
         params = {**meta(body, v), "action": "compose", "components": ids, "useLabelFile": True}
         rec = await start_model_operation(services, model_id, None, params)
-        return _accepted(operation_url(request, rec.params["operation"], v))
+        return accepted(services, operation_url(request, rec.params["operation"], v))
 
     @router.get("/operations/{operation_id}")
     async def get_operation_details(
@@ -209,10 +210,6 @@ def register(
         return body
 
 
-def _accepted(location: str) -> Response:
-    return Response(status_code=202, headers={"Operation-Location": location, "Retry-After": "1"})
-
-
 def _operation(
     request: Request,
     op: Operation,
@@ -235,9 +232,5 @@ def _operation(
     if op.status == SUCCEEDED and rec is not None and rec.status == READY:
         body["result"] = custom_details(rec, v)
     elif op.status == FAILED and op.error:
-        body["error"] = {
-            "code": op.error.get("code", "InvalidRequest"),
-            "message": op.error["message"],
-            "innererror": {"code": op.error.get("innercode", "InvalidRequest"), "message": op.error["message"]},
-        }
+        body["error"] = v3_operation_error(op.error)
     return body
