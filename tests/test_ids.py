@@ -312,3 +312,20 @@ def test_disk_layer_refuses_what_is_not_an_id(tmp_path: Path) -> None:
     finally:
         registry.close()
         store.close()
+
+
+def test_an_operation_of_another_kind_is_not_found(server, models: dict[str, str]) -> None:
+    """A build operation's id is a well-formed result id, but no analyze result: polled as one it is the family's
+    404 (it was a 500 once the build had succeeded), and a layout result is no build operation either."""
+    v3 = models["v3"]
+    paths = [
+        f"/formrecognizer/v2.1/custom/models/{models['v2']}/analyzeResults/{models['operation']}",
+        f"/formrecognizer/documentModels/{v3}/analyzeResults/{models['operation']}?api-version=2023-07-31",
+        f"/formrecognizer/v2.1/layout/analyzeResults/{models['operation']}",
+        f"/formrecognizer/operations/{models['result']}?api-version=2023-07-31",
+    ]
+    for path in paths:
+        response = requests.get(server.endpoint + path, headers=HEADERS)
+        assert response.status_code == 404, (path, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "NotFound", (path, error)

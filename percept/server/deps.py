@@ -16,6 +16,7 @@ from ..pages import parse_pages
 from ..source import open_document
 from .app import Services
 from .inputs import receive_document
+from .operations import READ, ReadJob
 from .store import PENDING, Operation, store_input
 
 
@@ -61,14 +62,14 @@ async def _receive(request: Request, services: Services) -> Path:
     )
 
 
-async def accept_document(request: Request, services: Services, *, model_id: str, params: dict[str, Any]) -> Operation:
+async def accept_document(request: Request, services: Services, *, model_id: str, job: ReadJob) -> Operation:
     """Receive, validate and persist a document, then queue its operation; returns it for the 202."""
     path = await _receive(request, services)
     try:
         ref = await run_in_threadpool(open_document, path, services.limits)
-        parse_pages(params.get("pages"), ref.page_count)  # a bad range fails now, not after the 202
-        params = {**params, "mime_type": ref.mime_type, "page_count": ref.page_count}
-        op = Operation(id=services.store.new_id(), kind="read", model_id=model_id, params=params)
+        parse_pages(job.pages, ref.page_count)  # a bad range fails now, not after the 202
+        job = job.model_copy(update={"mime_type": ref.mime_type, "page_count": ref.page_count})
+        op = Operation(id=services.store.new_id(), kind=job.kind, model_id=model_id, params=job.to_params())
         await run_in_threadpool(_persist, services, op, path)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -83,20 +84,21 @@ def _persist(services: Services, op: Operation, upload: Path) -> None:
     services.store.create(op)
 
 
-async def read_synchronously(request: Request, services: Services, params: dict[str, Any]) -> Document:
+async def read_synchronously(request: Request, services: Services, job: ReadJob) -> Document:
     """For synchronous APIs: receive and read the document now, in the worker pool, then forget it."""
     path = await _receive(request, services)
     try:
-        return await services.runner.read_now(path, params)
+        return await services.runner.read_now(path, job)
     finally:
         path.unlink(missing_ok=True)
 
 
-async def get_operation(services: Services, op_id: str, model_id: str | None = None) -> Operation:
-    """The operation for a poll; a pending one is held up to ``poll_wait`` seconds in case it finishes,
-    so small documents are answered on the SDKs' first poll instead of after their 1 s back-off."""
+async def get_operation(services: Services, op_id: str, model_id: str | None = None, kind: str = READ) -> Operation:
+    """The operation of ``kind`` for a poll (a training operation's id is no analyze result, and the reverse);
+    a pending one is held up to ``poll_wait`` seconds in case it finishes, so small documents are answered on the
+    SDKs' first poll instead of after their 1 s back-off."""
     op = services.store.get(op_id)
-    if op is None or (model_id is not None and op.model_id != model_id):
+    if op is None or op.kind != kind or (model_id is not None and op.model_id != model_id):
         raise NotFound(f"Operation '{op_id}' was not found or has expired.")
     if op.status in PENDING and services.settings.poll_wait > 0:
         await services.runner.wait(op_id, services.settings.poll_wait)

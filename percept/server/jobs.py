@@ -13,9 +13,13 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic
+
+from pydantic import ValidationError
 
 from ..config import Limits, ReadOptions
 from ..custom.registry import CREATING, INVALID, ModelRecord, ModelRegistry
@@ -25,9 +29,10 @@ from ..io.http import UrlPolicy
 from ..model import Document
 from ..pipeline import PagesFailed, make_executor, read_document
 from ..source import DocumentRef
+from .operations import TRAIN, J, ReadJob, TrainJob
 from .store import PENDING, Operation, OperationStore
 
-TRAIN = "train"  # the kind of a training operation (its model id names the model trained)
+__all__ = ["TRAIN", "Handler", "JobRunner", "stored_error"]
 
 log = logging.getLogger("percept.jobs")
 PURGE_INTERVAL_S = 60.0
@@ -40,6 +45,15 @@ def stored_error(exc: PerceptError) -> StoredError:
 
 def _internal_error(message: str) -> StoredError:
     return StoredError.internal(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Handler(Generic[J]):
+    """How one operation kind runs: its job type, and the blocking function (run in a driver thread) that takes
+    the operation's id and its typed job."""
+
+    job_type: type[J]
+    run: Callable[[str, J], None]
 
 
 class JobRunner:
@@ -68,6 +82,11 @@ class JobRunner:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._finished: dict[str, asyncio.Event] = {}
+        # One handler per operation kind; _run dispatches through it.
+        self.handlers: dict[str, Handler[Any]] = {
+            handler.job_type.kind: handler
+            for handler in (Handler(ReadJob, self._execute), Handler(TrainJob, self._train))
+        }
 
     async def start(self) -> None:
         await asyncio.to_thread(self.recover)
@@ -90,7 +109,8 @@ class JobRunner:
             for rec in self.models.list():
                 if rec.status != CREATING or rec.id in building:
                     continue
-                op = Operation(id=self.store.new_id(), kind=TRAIN, model_id=rec.id, params={"model_id": rec.id})
+                job = TrainJob(model_id=rec.id)
+                op = Operation(id=self.store.new_id(), kind=job.kind, model_id=rec.id, params=job.to_params())
                 with self.store.db.transaction():
                     self.store.create(op)
                     self.models.set_operation(rec.id, op.id)
@@ -123,8 +143,8 @@ class JobRunner:
         if event is not None:
             event.set()
 
-    def _options(self, params: dict[str, Any]) -> ReadOptions:
-        overrides = params.get("options") or {}
+    def _options(self, job: ReadJob) -> ReadOptions:
+        overrides = job.options
         return self.options.model_copy(update=overrides) if overrides else self.options
 
     def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
@@ -135,7 +155,7 @@ class JobRunner:
                 self.pool = make_executor(self.workers)
                 broken.shutdown(wait=False, cancel_futures=True)
 
-    def read(self, path: Path, params: dict[str, Any]) -> Document:
+    def read(self, path: Path, job: ReadJob) -> Document:
         """Blocking: read with the shared pool; a crashed worker gets a new pool and the document one more try.
 
         A document that crashes a worker twice fails on its own instead of taking the server's pool down. Pages
@@ -144,7 +164,7 @@ class JobRunner:
         for attempt in (1, 2):
             pool = self.pool
             try:
-                doc = self._read_with(pool, path, params)
+                doc = self._read_with(pool, path, job)
             except WorkerCrashed:
                 if self._stopping or attempt == 2:
                     raise
@@ -155,32 +175,32 @@ class JobRunner:
             return doc
         raise AssertionError("unreachable")
 
-    def _read_with(self, pool: ProcessPoolExecutor, path: Path, params: dict[str, Any]) -> Document:
+    def _read_with(self, pool: ProcessPoolExecutor, path: Path, job: ReadJob) -> Document:
         """Blocking: read a document with the shared pool (call from a driver thread), through every document
         stage asked for, the custom model's included.
 
         Documents validated on POST carry their type and page count, so they are not opened twice.
         """
         source: Path | DocumentRef = path
-        if "mime_type" in params:
-            source = DocumentRef(str(path), params["mime_type"], params["page_count"])
+        if job.mime_type is not None and job.page_count is not None:
+            source = DocumentRef(str(path), job.mime_type, job.page_count)
         return read_document(
             source,
-            pages=params.get("pages"),
-            options=self._options(params),
+            pages=job.pages,
+            options=self._options(job),
             limits=self.limits,
             executor=pool,
-            content_format=params.get("content_format", "text"),
-            key_value_pairs=bool(params.get("key_value_pairs")),
-            model_id=params.get("custom_model"),
+            content_format=job.content_format,
+            key_value_pairs=job.key_value_pairs,
+            model_id=job.custom_model,
             models=self.models,
-            v3=params.get("family") == "v3",
+            v3=job.family == "v3",
         )
 
-    async def read_now(self, path: Path, params: dict[str, Any]) -> Document:
+    async def read_now(self, path: Path, job: ReadJob) -> Document:
         """For synchronous APIs (``/ocr``): the same work, awaited without blocking the loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.drivers, self.read, path, params)
+        return await loop.run_in_executor(self.drivers, self.read, path, job)
 
     async def _consume(self) -> None:
         while True:
@@ -197,15 +217,28 @@ class JobRunner:
         if op is None or op.status not in PENDING:
             return
         loop = asyncio.get_running_loop()
+        handler = self.handlers.get(op.kind)
+        if handler is None:  # written by a later version, or a kind since retired
+            await asyncio.to_thread(
+                self.store.mark_failed, op_id, _internal_error(f"Unknown operation kind: {op.kind}")
+            )
+            return
+        try:
+            job = handler.job_type.from_params(op.params)
+        except ValidationError as exc:  # a row no job of its kind can be read from
+            log.error("operation %s has unreadable parameters: %s", op_id, exc)
+            await asyncio.to_thread(
+                self.store.mark_failed, op_id, _internal_error("The operation's parameters are invalid.")
+            )
+            return
         # Store writes commit and fsync: they run in the driver thread with the work, never on the event loop.
-        work = self._train if op.kind == TRAIN else self._execute
-        await loop.run_in_executor(self.drivers, work, op_id, op.params)
+        await loop.run_in_executor(self.drivers, handler.run, op_id, job)
 
-    def _train(self, op_id: str, params: dict[str, Any]) -> None:
+    def _train(self, op_id: str, job: TrainJob) -> None:
         """A model operation (build, compose or copy): its model ends ready or invalid, and the operation
         succeeded or failed with the model's first error (what the v3 operations API shows)."""
         assert self.models is not None
-        rec = self.models.get(params["model_id"])
+        rec = self.models.get(job.model_id)
         if rec is None:  # deleted while queued
             self.store.mark_failed(op_id, _internal_error("The model was deleted before training."))
             return
@@ -240,7 +273,7 @@ class JobRunner:
         elif action == "copy":
             copy_model(rec, self.models)
         else:
-            layout = {"options": {"layout": True}}
+            layout = ReadJob(options={"layout": True})
             train_model(
                 rec,
                 self.models,
@@ -249,14 +282,14 @@ class JobRunner:
                 local_root=self.training_root,
             )
 
-    def _execute(self, op_id: str, params: dict[str, Any]) -> None:
+    def _execute(self, op_id: str, job: ReadJob) -> None:
         path = self.store.input_path(op_id)
         if not path.exists():
             self.store.mark_failed(op_id, _internal_error("The submitted document was lost."))
             return
         self.store.mark_running(op_id)
         try:
-            self.store.mark_succeeded(op_id, self.read(path, params))
+            self.store.mark_succeeded(op_id, self.read(path, job))
         except Exception as exc:
             if self._stopping:  # cut short by a shutdown, not failed: it stays pending and resumes on restart
                 log.info("operation %s interrupted by shutdown; it resumes on the next start", op_id)

@@ -29,6 +29,7 @@ from ..errors import NotFound, StoredError
 from ..ids import storage_uuid
 from ..model import Document
 from ..storage import Database, replace_durably, write_durably
+from .operations import J, job_of
 
 log = logging.getLogger("percept.store")
 
@@ -45,17 +46,21 @@ CREATE TABLE IF NOT EXISTS operations (
     updated REAL NOT NULL,
     expires REAL,
     params TEXT NOT NULL,
-    error TEXT
+    error TEXT,
+    parent_id TEXT
 );
 CREATE INDEX IF NOT EXISTS operations_status ON operations (status);
 CREATE INDEX IF NOT EXISTS operations_expires ON operations (expires);
 """
+# Columns added after the first release, with their type: a database an earlier version made gets them on open.
+_ADDED_COLUMNS = {"parent_id": "TEXT"}
+_INDEXES = "CREATE INDEX IF NOT EXISTS operations_parent ON operations (parent_id);"
 
 
 @dataclass(slots=True)
 class Operation:
     id: str
-    kind: str  # what to run: "read"
+    kind: str  # what to run: a kind of ``operations.JOB_TYPES``, whose job ``params`` holds
     model_id: str
     status: str = NOT_STARTED
     created: float = field(default_factory=time.time)
@@ -63,6 +68,11 @@ class Operation:
     expires: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
     error: StoredError | None = None
+    parent_id: str | None = None  # the operation that owns this one (a batch owns one child per document)
+
+    def job(self, job_type: type[J]) -> J:
+        """The typed job this operation runs; ``job_type`` must be its kind's."""
+        return job_of(self.kind, self.params, job_type)
 
 
 def _row(r: sqlite3.Row) -> Operation:
@@ -76,7 +86,18 @@ def _row(r: sqlite3.Row) -> Operation:
         expires=r["expires"],
         params=json.loads(r["params"]),
         error=StoredError.from_json(r["error"]) if r["error"] else None,
+        parent_id=r["parent_id"],
     )
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a database an earlier version made up to this schema (idempotent; rows keep their data)."""
+    conn.executescript(_SCHEMA)
+    have = {r[1] for r in conn.execute("PRAGMA table_info(operations)")}
+    for column, kind in _ADDED_COLUMNS.items():
+        if column not in have:
+            conn.execute(f"ALTER TABLE operations ADD COLUMN {column} {kind}")
+    conn.executescript(_INDEXES)
 
 
 class OperationStore:
@@ -91,7 +112,7 @@ class OperationStore:
         self._owns_db = db is None
         self.db = db or Database(self.root / "percept.sqlite3")
         with self.db.locked() as conn:
-            conn.executescript(_SCHEMA)
+            _migrate(conn)
 
     def new_id(self) -> str:
         return str(uuid.uuid4())
@@ -112,8 +133,9 @@ class OperationStore:
         ``db.transaction()`` it commits with the caller's other writes."""
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO operations (id, kind, model_id, status, created, updated, expires, params, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO operations"
+                " (id, kind, model_id, status, created, updated, expires, params, error, parent_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     op.id,
                     op.kind,
@@ -124,6 +146,7 @@ class OperationStore:
                     op.expires,
                     json.dumps(op.params),
                     None,
+                    op.parent_id,
                 ),
             )
         return op
@@ -149,6 +172,18 @@ class OperationStore:
             (kind, time.time()),
         )
         return [_row(r) for r in rows]
+
+    def children(self, parent_id: str) -> list[Operation]:
+        """The operations ``parent_id`` owns, oldest first."""
+        rows = self.db.query("SELECT * FROM operations WHERE parent_id = ? ORDER BY created, id", (parent_id,))
+        return [_row(r) for r in rows]
+
+    def child_counts(self, parent_id: str) -> dict[str, int]:
+        """How many of the operations ``parent_id`` owns are in each status (statuses with none left out)."""
+        rows = self.db.query(
+            "SELECT status, COUNT(*) AS n FROM operations WHERE parent_id = ? GROUP BY status", (parent_id,)
+        )
+        return {r["status"]: r["n"] for r in rows}
 
     def _set(self, op_id: str, status: str, error: StoredError | None = None) -> None:
         now = time.time()

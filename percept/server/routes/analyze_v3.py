@@ -29,6 +29,7 @@ from ..deps import (
 )
 from ..errors import v3_operation_error
 from ..ids import ModelId, ResultId
+from ..operations import ReadJob
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, PENDING, SUCCEEDED
 from . import models_v3
@@ -114,21 +115,21 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
             raise InvalidRequest("outputContentFormat must be text or markdown.")
         if output_content_format == "markdown" and not layout:
             raise InvalidRequest("outputContentFormat=markdown needs prebuilt-layout; prebuilt-read returns text.")
-        params: dict[str, Any] = {
-            "pages": pages,
-            "api_version": v,
-            "string_index_type": string_index_type,
-            "content_format": output_content_format or "text",
-            "key_value_pairs": model_id == "prebuilt-document" or (layout and "keyValuePairs" in wanted),
-        }
         options: dict[str, Any] = {"layout": layout}
         pack = tesseract_languages(locale)
         if pack:
             options["ocr_languages"] = pack
-        params["options"] = options
-        if custom:
-            params.update(custom_model=model_id, family="v3")
-        op = await accept_document(request, services, model_id=model_id, params=params)
+        job = ReadJob(
+            pages=pages,
+            version=v,
+            string_index_type=string_index_type,
+            content_format=output_content_format or "text",
+            key_value_pairs=model_id == "prebuilt-document" or (layout and "keyValuePairs" in wanted),
+            options=options,
+            custom_model=model_id if custom else None,
+            family="v3" if custom else None,
+        )
+        op = await accept_document(request, services, model_id=model_id, job=job)
         location = f"{base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"
         return accepted(services, location)
 
@@ -140,11 +141,9 @@ def _router(root: str, default_version: str, versions: tuple[str, ...]) -> APIRo
         body = operation_status(op)
         if op.status == SUCCEEDED:
             doc = await load_document(services, op)
+            job = op.job(ReadJob)
             body["analyzeResult"] = analyze_result(
-                doc,
-                api_version=op.params["api_version"],
-                model_id=model_id,
-                string_index_type=op.params["string_index_type"],
+                doc, api_version=job.version, model_id=model_id, string_index_type=job.string_index_type
             )
         elif op.status == FAILED and op.error:
             body["error"] = v3_operation_error(op.error)

@@ -31,6 +31,7 @@ from ..deps import (
 )
 from ..errors import cv_operation_error
 from ..ids import OperationId
+from ..operations import ReadJob
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import SUCCEEDED
 
@@ -41,10 +42,11 @@ _V21_STATUS = {"notStarted": "NotStarted", "running": "Running", "succeeded": "S
 
 
 def _read_options(language: str | None, **options: Any) -> dict[str, Any]:
+    """ReadOptions overrides for a Computer Vision read."""
     pack = tesseract_languages(language)
     if pack:
         options["ocr_languages"] = pack
-    return {"options": options} if options else {}
+    return options
 
 
 def routers() -> list[APIRouter]:
@@ -61,7 +63,7 @@ def _ocr_route(router: APIRouter) -> None:
     ) -> dict[str, Any]:
         # detectOrientation=false reads the image as submitted: no quarter turns, orientation "NotDetected".
         options = _read_options(language, detect_orientation=detect_orientation)
-        doc = await read_synchronously(request, services, {"pages": "1", **options})
+        doc = await read_synchronously(request, services, ReadJob(pages="1", options=options))
         lang = "en" if language in ("unk", "") else language
         return ocr_result(doc, language=lang, detect_orientation=detect_orientation)
 
@@ -74,8 +76,8 @@ def _v3(version: str) -> APIRouter:
     async def read_analyze(
         request: Request, services: ServicesDep, language: str | None = None, pages: str | None = None
     ) -> Response:
-        params = {"pages": pages, **_read_options(language)}
-        op = await accept_document(request, services, model_id="cv-read", params=params)
+        job = ReadJob(pages=pages, options=_read_options(language))
+        op = await accept_document(request, services, model_id="cv-read", job=job)
         return accepted(services, f"{base_url(request)}vision/{version}/read/analyzeResults/{op.id}")
 
     @router.get("/read/analyzeResults/{operation_id}")
@@ -93,7 +95,8 @@ def _v3(version: str) -> APIRouter:
 
 def _text_operation_routes(router: APIRouter, version: str, status_words: dict[str, str]) -> None:
     async def recognize(request: Request, services: ServicesDep, mode: str) -> Response:
-        op = await accept_document(request, services, model_id="cv-recognize-text", params={"pages": "1", "mode": mode})
+        job = ReadJob(pages="1", mode=mode)
+        op = await accept_document(request, services, model_id="cv-recognize-text", job=job)
         return accepted(services, f"{base_url(request)}vision/{version}/textOperations/{op.id}")
 
     if version == "v1.0":
@@ -126,7 +129,7 @@ def _v2(version: str) -> APIRouter:
 
         @router.post("/read/core/asyncBatchAnalyze", status_code=202, response_class=Response)
         async def batch_read(request: Request, services: ServicesDep) -> Response:
-            op = await accept_document(request, services, model_id="cv-batch-read", params={})
+            op = await accept_document(request, services, model_id="cv-batch-read", job=ReadJob())
             return accepted(services, f"{base_url(request)}vision/v2.1/read/operations/{op.id}")
 
         @router.get("/read/operations/{operation_id}")

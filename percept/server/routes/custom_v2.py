@@ -30,7 +30,7 @@ from ..deps import (
 from ..errors import fr2_operation_error
 from ..ids import ModelNotFoundV2, ResultId, V2ModelId, is_uuid, v2_model_not_found
 from ..inputs import read_json_body
-from ..jobs import TRAIN
+from ..operations import TRAIN, ReadJob, TrainJob
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED, Operation
 from .formrecognizer_v2 import V2_DEPENDENCIES, V2Version
@@ -96,7 +96,8 @@ async def start_model_operation(
     if services.models.count() >= MODEL_LIMIT:
         raise InvalidRequest(f"The model limit ({MODEL_LIMIT}) is reached; delete models first.")
     rec = ModelRecord(id=model_id, name=name, params=params)
-    op = Operation(id=services.store.new_id(), kind=TRAIN, model_id=rec.id, params={"model_id": rec.id})
+    job = TrainJob(model_id=rec.id)
+    op = Operation(id=services.store.new_id(), kind=job.kind, model_id=rec.id, params=job.to_params())
     rec.params["operation"] = op.id
 
     def persist() -> None:
@@ -187,7 +188,7 @@ async def copy(
 
 @router.get("/{model_id}/copyResults/{result_id}")
 async def copy_result(services: ServicesDep, model_id: V2ModelId, result_id: ResultId) -> JSONResponse:
-    op = await get_operation(services, result_id)
+    op = await get_operation(services, result_id, kind=TRAIN)
     body = operation_status(op)
     body["copyResult"] = {"modelId": op.model_id}
     if op.status == FAILED and op.error:
@@ -279,14 +280,8 @@ async def analyze(
     if version == "2.0" and pages:
         raise InvalidRequest("The pages parameter is available from v2.1.")
     details = request.query_params.get("includeTextDetails", "false").lower() == "true"
-    params = {
-        "pages": pages,
-        "version": version,
-        "options": {"layout": True},
-        "custom_model": model_id,
-        "include_text": details,
-    }
-    op = await accept_document(request, services, model_id=model_id, params=params)
+    job = ReadJob(pages=pages, version=version, options={"layout": True}, custom_model=model_id, include_text=details)
+    op = await accept_document(request, services, model_id=model_id, job=job)
     location = f"{_model_url(request, path_version, model_id)}/analyzeResults/{op.id}"
     return accepted(services, location)
 
@@ -297,7 +292,8 @@ async def analyze_result(services: ServicesDep, model_id: V2ModelId, result_id: 
     body = operation_status(op)
     if op.status == SUCCEEDED:
         doc = await load_document(services, op)
-        body["analyzeResult"] = custom_result(doc, op.params["version"], op.params.get("include_text", False))
+        job = op.job(ReadJob)
+        body["analyzeResult"] = custom_result(doc, job.version, job.include_text)
     elif op.status == FAILED and op.error:
-        body["analyzeResult"] = failed_result(op.params["version"], fr2_operation_error(op.error))
+        body["analyzeResult"] = failed_result(op.job(ReadJob).version, fr2_operation_error(op.error))
     return JSONResponse(body, headers=poll_headers(services, op))

@@ -22,6 +22,7 @@ from ..deps import (
 )
 from ..errors import fr2_operation_error
 from ..ids import ResultId
+from ..operations import ReadJob
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED
 
@@ -67,8 +68,8 @@ async def analyze_layout(
     pack = tesseract_languages(language)
     if pack:
         options["ocr_languages"] = pack
-    params = {"pages": pages, "version": version, "options": options}
-    op = await accept_document(request, services, model_id=LAYOUT, params=params)
+    job = ReadJob(pages=pages, version=version, options=options)
+    op = await accept_document(request, services, model_id=LAYOUT, job=job)
     location = f"{base_url(request)}formrecognizer/{path_version}/layout/analyzeResults/{op.id}"
     return accepted(services, location)
 
@@ -79,7 +80,7 @@ async def layout_analyze_result(services: ServicesDep, result_id: ResultId) -> J
     body = operation_status(op)
     if op.status == SUCCEEDED:
         doc = await load_document(services, op)
-        body["analyzeResult"] = layout_result(doc, op.params["version"])
+        body["analyzeResult"] = layout_result(doc, op.job(ReadJob).version)
     elif op.status == FAILED and op.error:
-        body["analyzeResult"] = failed_result(op.params["version"], fr2_operation_error(op.error))
+        body["analyzeResult"] = failed_result(op.job(ReadJob).version, fr2_operation_error(op.error))
     return JSONResponse(body, headers=poll_headers(services, op))

@@ -18,7 +18,7 @@ from ...errors import InvalidRequest, NotFound
 from ..deps import ServicesDep, accepted, base_url, get_operation, poll_headers, timestamp
 from ..errors import v3_operation_error
 from ..ids import MODEL_ID_RULE, ModelId, OperationId, is_model_id, model_not_found
-from ..jobs import TRAIN
+from ..operations import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, NOT_STARTED, SUCCEEDED, Operation
 from .custom_v2 import ModelExists, json_body, start_model_operation
@@ -148,9 +148,7 @@ def register(
         request: Request, services: ServicesDep, operation_id: OperationId, api_version: ApiVersion = None
     ) -> JSONResponse:
         v = version(api_version)
-        op = await get_operation(services, operation_id)
-        if op.kind != TRAIN:
-            raise NotFound(f"Operation '{operation_id}' was not found.")
+        op = await get_operation(services, operation_id, kind=TRAIN)
         rec = await run_in_threadpool(services.models.get, op.model_id)
         body = _operation(request, op, rec, v, model_url)
         return JSONResponse(body, headers=poll_headers(services, op))
