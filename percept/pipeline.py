@@ -13,26 +13,23 @@ none of whose pages could be read fails (:class:`PagesFailed`).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import tempfile
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from . import lifeline
 from .assemble import assemble
 from .config import Limits, ReadOptions, default_limits
 from .errors import ContentTooLarge, WorkerCrashed
+from .executors import LocalProcessExecutor, PageExecutor
+from .executors import make_executor as make_executor  # where callers have always found it
 from .layout import keyvalue
 from .model import Document, Page, PageError
 from .pages import parse_pages
-from .source import DocumentRef, open_document
-from .worker import FailedPage, PageResult, PageTask, init_worker, run_task
+from .source import DocumentRef, DocumentSource, InMemory, LocalFile, open_document
+from .worker import FailedPage, PageResult, PageTask, run_task
 
 if TYPE_CHECKING:
     from .custom.registry import ModelRegistry
@@ -42,22 +39,13 @@ Progress = Callable[[int, int], None]
 ContentFormat = Literal["text", "markdown"]
 
 
-def make_executor(workers: int) -> ProcessPoolExecutor:
-    """A pool of page workers; forkserver keeps it safe to create from a threaded server. Its forkserver and workers
-    end with this process however it ends, and outlive a Ctrl-C or SIGTERM to the group (see :mod:`.lifeline`)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["percept._forkserver", "percept.worker"])
-    lifeline.start_forkserver()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker)
-
-
 def read_document(
-    source: str | os.PathLike[str] | bytes | DocumentRef,
+    source: str | os.PathLike[str] | bytes | DocumentSource | DocumentRef,
     *,
     pages: str | None = None,
     options: ReadOptions | None = None,
     limits: Limits | None = None,
-    executor: Executor | None = None,
+    executor: PageExecutor | Executor | None = None,
     progress: Progress | None = None,
     content_format: ContentFormat = "text",
     key_value_pairs: bool = False,
@@ -65,9 +53,11 @@ def read_document(
     models: ModelRegistry | None = None,
     v3: bool = True,
 ) -> Document:
-    """Read a document from a path, bytes or a :class:`~percept.source.DocumentRef` that
-    :func:`~percept.source.open_document` already validated (the server validates on POST); raises a
-    :class:`~percept.errors.PerceptError` on bad input, and :class:`PagesFailed` when no page could be read.
+    """Read a document from a path, bytes, a :class:`~percept.source.DocumentSource` (``LocalFile``,
+    ``InMemory``) or a :class:`~percept.source.DocumentRef` that :func:`~percept.source.open_document` already
+    validated (the server validates on POST); raises a :class:`~percept.errors.PerceptError` on bad input, and
+    :class:`PagesFailed` when no page could be read. Page work runs on ``executor`` (a
+    :class:`~percept.executors.PageExecutor`, or a ``concurrent.futures`` pool), else on a pool made for it.
 
     With ``options.layout`` the result also has tables, selection marks and paragraph roles;
     ``key_value_pairs`` adds general key-value pairs; ``content_format="markdown"`` writes the content as
@@ -80,18 +70,17 @@ def read_document(
         ctx = ReadContext(source, content_format, key_value_pairs, model_id, models, v3)
         return _read(ctx, pages, options, limits, executor, progress)
     if isinstance(source, bytes | bytearray):
-        if len(source) > limits.max_document_bytes:
-            raise ContentTooLarge(
-                f"The document is {len(source)} bytes; the limit is {limits.max_document_bytes} bytes."
-            )
-        with tempfile.TemporaryDirectory(prefix="percept-") as tmp:
-            path = Path(tmp) / "document"
-            path.write_bytes(source)
-            ref = open_document(path, limits)
-            ctx = ReadContext(ref, content_format, key_value_pairs, model_id, models, v3)
-            return _read(ctx, pages, options, limits, executor, progress)
-    ctx = ReadContext(open_document(source, limits), content_format, key_value_pairs, model_id, models, v3)
-    return _read(ctx, pages, options, limits, executor, progress)
+        source = InMemory(source)
+    elif isinstance(source, str | os.PathLike):
+        source = LocalFile(os.fspath(source))
+    if isinstance(source, InMemory) and len(source.data) > limits.max_document_bytes:
+        raise ContentTooLarge(
+            f"The document is {len(source.data)} bytes; the limit is {limits.max_document_bytes} bytes."
+        )
+    # Validated once, here; the reference the workers get names the local copy (today's executors share it).
+    with source.open_local() as path:
+        ctx = ReadContext(open_document(path, limits), content_format, key_value_pairs, model_id, models, v3)
+        return _read(ctx, pages, options, limits, executor, progress)
 
 
 # A document validated on POST is read by the same entry: it takes a DocumentRef as its source.
@@ -162,7 +151,7 @@ def _read(
     pages: str | None,
     options: ReadOptions,
     limits: Limits,
-    executor: Executor | None,
+    executor: PageExecutor | Executor | None,
     progress: Progress | None,
 ) -> Document:
     ref = ctx.ref
@@ -171,9 +160,14 @@ def _read(
     if executor is None and workers <= 1:
         results = _run_inline(ref, indices, options, limits, progress)
     elif executor is None:
-        with make_executor(workers) as pool:
-            results = _run_pool(pool, workers, ref, indices, options, limits, progress)
+        own = LocalProcessExecutor(workers)
+        try:
+            results = _run_pool(own, workers, ref, indices, options, limits, progress)
+        finally:
+            own.shutdown(wait=True)
     else:
+        if isinstance(executor, Executor):  # a bare concurrent.futures pool
+            executor = LocalProcessExecutor(workers, executor)
         results = _run_pool(executor, max(workers, 2), ref, indices, options, limits, progress)
     read = [results[i] for i in indices]
     errors = [r.error for r in read if isinstance(r, FailedPage)]
@@ -209,7 +203,7 @@ def _initial_tasks(ref: DocumentRef, indices: list[int], options: ReadOptions, l
 
 
 def _run_pool(
-    pool: Executor,
+    pool: PageExecutor,
     workers: int,
     ref: DocumentRef,
     indices: list[int],
@@ -225,10 +219,7 @@ def _run_pool(
         while queue or in_flight:
             while queue and len(in_flight) < window:
                 task = queue.popleft()
-                try:
-                    in_flight[pool.submit(run_task, task)] = task
-                except OSError as exc:  # the pool could not start a worker process
-                    raise WorkerCrashed(f"A worker process could not be started: {exc}") from None
+                in_flight[pool.submit(task)] = task
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 task = in_flight.pop(future)
@@ -239,8 +230,10 @@ def _run_pool(
                     results[index] = page
                     if progress:
                         progress(len(results), len(indices))
-    except BrokenProcessPool:
-        raise WorkerCrashed("A worker process died while reading the document.") from None
+    except Exception as exc:
+        if pool.crashed(exc):
+            raise WorkerCrashed("A worker process died while reading the document.") from None
+        raise
     finally:
         for future in in_flight:
             future.cancel()

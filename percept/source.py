@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from ctypes import byref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -52,11 +54,49 @@ POINTS_PER_INCH = 72.0
 MIN_RENDER_DPI = 72.0
 
 
+class DocumentSource(Protocol):
+    """Where a document's bytes live, apart from where it is read. Whoever reads it (the driver validating it, a
+    worker loading its pages) asks for a local path with ``open_local()`` and holds it for the ``with`` block.
+
+    ``LocalFile`` and ``InMemory`` are the sources today; a ``BlobUrl`` would download to a temporary file there.
+    """
+
+    def open_local(self) -> AbstractContextManager[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
-class DocumentRef:
-    """A validated document on disk: cheap to pickle, so worker processes reopen it themselves."""
+class LocalFile:
+    """A file on a filesystem the reader shares: its path as it is."""
 
     path: str
+
+    @contextmanager
+    def open_local(self) -> Iterator[str]:
+        yield self.path
+
+
+@dataclass(frozen=True, slots=True)
+class InMemory:
+    """A document's bytes, carried along (pickled to each worker that reads it) and written to a temporary file
+    for as long as a reader needs a path."""
+
+    data: bytes | bytearray = field(repr=False)
+
+    @contextmanager
+    def open_local(self) -> Iterator[str]:
+        with tempfile.TemporaryDirectory(prefix="percept-") as tmp:
+            path = os.path.join(tmp, "document")
+            with open(path, "wb") as fh:
+                fh.write(self.data)
+            yield path
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    """A validated document: its source, type and page count, cheap to pickle (a ``LocalFile`` is a path), so
+    worker processes reopen it themselves."""
+
+    source: DocumentSource
     mime_type: str
     page_count: int
 
@@ -84,7 +124,7 @@ def open_document(path: str | os.PathLike[str], limits: Limits | None = None) ->
     count = _validate_pdf(path, limits) if mime == sniff.PDF else _validate_image(path, limits)
     if count > limits.max_pages:
         raise PageLimitExceeded(f"The document has {count} pages; the limit is {limits.max_pages}.")
-    return DocumentRef(path=path, mime_type=mime, page_count=count)
+    return DocumentRef(LocalFile(path), mime_type=mime, page_count=count)
 
 
 def _validate_pdf(path: str, limits: Limits) -> int:
@@ -216,10 +256,10 @@ def _validate_image(path: str, limits: Limits) -> int:
     return frames
 
 
-def load_image_page(ref: DocumentRef, index: int, limits: Limits | None = None) -> np.ndarray:
-    """Decode frame ``index`` as 8-bit grayscale, upright per its EXIF orientation."""
+def load_image_page(path: str, index: int, limits: Limits | None = None) -> np.ndarray:
+    """Decode frame ``index`` of the image at ``path`` as 8-bit grayscale, upright per its EXIF orientation."""
     limits = limits or default_limits()
-    with _pil_open(ref.path, limits) as img:
+    with _pil_open(path, limits) as img:
         if index:
             img.seek(index)
         img.load()

@@ -73,6 +73,7 @@ class PageWork:
     shapes: Any = None  # rulings and boxes for layout, in the frame they were found in
     stop: bool = False  # the page is finished (blank) or deferred (``deferred``): later stages are skipped
     deferred: bool = False
+    path: str = ""  # where this process reads the document from (an image's frames are loaded from it)
 
 
 PageStage = Callable[[PageWork], None]
@@ -90,14 +91,16 @@ def init_worker() -> None:
 
 
 def run_task(task: PageTask) -> list[PageResult]:
+    """Read a task's pages, wherever this runs: the document's source gives it a local path for the task."""
     stages = page_stages(task.options, pdf=task.ref.is_pdf)
-    if task.ref.is_pdf:
-        return _pdf_pages(task, stages)
-    return [read_page(PageWork(task, i, Page(i + 1, 0, 0, "pixel")), stages) for i in task.indices]
+    with task.ref.source.open_local() as path:
+        if task.ref.is_pdf:
+            return _pdf_pages(task, path, stages)
+        return [read_page(PageWork(task, i, Page(i + 1, 0, 0, "pixel"), path=path), stages) for i in task.indices]
 
 
-def _pdf_pages(task: PageTask, stages: Sequence[PageStage]) -> list[PageResult]:
-    pdf = pdfium.PdfDocument(task.ref.path)
+def _pdf_pages(task: PageTask, path: str, stages: Sequence[PageStage]) -> list[PageResult]:
+    pdf = pdfium.PdfDocument(path)
     if task.options.layout:
         pdf.init_forms()  # AcroForm check boxes carry their state in the form, not in the page content
     try:
@@ -176,7 +179,7 @@ def render(work: PageWork) -> None:
 
 def load_image(work: PageWork) -> None:
     """An image's page as gray pixels, already upright per EXIF: its shape is the page's."""
-    work.gray = load_image_page(work.task.ref, work.index, work.task.limits)
+    work.gray = load_image_page(work.path, work.index, work.task.limits)
     work.page.width, work.page.height = work.gray.shape[1], work.gray.shape[0]
 
 

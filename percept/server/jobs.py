@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic
@@ -25,10 +24,11 @@ from ..config import Limits, ReadOptions
 from ..custom.registry import CREATING, INVALID, ModelRecord, ModelRegistry
 from ..custom.training import compose_model, copy_model, train_model, training_error
 from ..errors import PerceptError, StoredError, WorkerCrashed
+from ..executors import LocalProcessExecutor, PageExecutor
 from ..io.http import UrlPolicy
 from ..model import Document
-from ..pipeline import PagesFailed, make_executor, read_document
-from ..source import DocumentRef
+from ..pipeline import PagesFailed, read_document
+from ..source import DocumentRef, LocalFile
 from .operations import TRAIN, J, ReadJob, TrainJob
 from .store import PENDING, Operation, OperationStore
 
@@ -74,8 +74,7 @@ class JobRunner:
         self.options = options
         self.limits = limits
         self.workers = options.worker_count()
-        self.pool = make_executor(self.workers)
-        self._pool_lock = threading.Lock()
+        self.executor: PageExecutor = LocalProcessExecutor(self.workers)
         self._stopping = False
         # Two documents per core in flight keeps the pool fed while one driver assembles its result.
         self.drivers = ThreadPoolExecutor(max_workers=2 * self.workers, thread_name_prefix="percept-driver")
@@ -125,7 +124,7 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.drivers.shutdown(wait=False, cancel_futures=True)
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, op_id: str) -> None:
         self._finished.setdefault(op_id, asyncio.Event())
@@ -147,49 +146,46 @@ class JobRunner:
         overrides = job.options
         return self.options.model_copy(update=overrides) if overrides else self.options
 
-    def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
-        """Swap a pool whose worker died for a fresh one (once, however many drivers saw it break)."""
-        with self._pool_lock:
-            if self.pool is broken:
-                log.warning("a worker process died; starting a new pool")
-                self.pool = make_executor(self.workers)
-                broken.shutdown(wait=False, cancel_futures=True)
+    @property
+    def pool(self) -> PageExecutor:
+        """The executor page work runs on (its old name)."""
+        return self.executor
 
     def read(self, path: Path, job: ReadJob) -> Document:
-        """Blocking: read with the shared pool; a crashed worker gets a new pool and the document one more try.
+        """Blocking: read with the shared executor; a crashed worker renews it (a new pool) and gives the document
+        one more try.
 
         A document that crashes a worker twice fails on its own instead of taking the server's pool down. Pages
         that failed (left empty, in ``Document.errors``) are logged; if every page failed, this raises.
         """
         for attempt in (1, 2):
-            pool = self.pool
             try:
-                doc = self._read_with(pool, path, job)
+                doc = self._read_with(path, job)
             except WorkerCrashed:
                 if self._stopping or attempt == 2:
                     raise
-                self._replace_pool(pool)
+                self.executor.renew()
                 continue
             for error in doc.errors:  # read in part: it succeeds with these pages left empty
                 log.warning("%s: page %d failed: %s: %s", path.name, error.page_number, error.code, error.message)
             return doc
         raise AssertionError("unreachable")
 
-    def _read_with(self, pool: ProcessPoolExecutor, path: Path, job: ReadJob) -> Document:
-        """Blocking: read a document with the shared pool (call from a driver thread), through every document
+    def _read_with(self, path: Path, job: ReadJob) -> Document:
+        """Blocking: read a document with the shared executor (call from a driver thread), through every document
         stage asked for, the custom model's included.
 
         Documents validated on POST carry their type and page count, so they are not opened twice.
         """
         source: Path | DocumentRef = path
         if job.mime_type is not None and job.page_count is not None:
-            source = DocumentRef(str(path), job.mime_type, job.page_count)
+            source = DocumentRef(LocalFile(str(path)), job.mime_type, job.page_count)
         return read_document(
             source,
             pages=job.pages,
             options=self._options(job),
             limits=self.limits,
-            executor=pool,
+            executor=self.executor,
             content_format=job.content_format,
             key_value_pairs=job.key_value_pairs,
             model_id=job.custom_model,

@@ -1,0 +1,107 @@
+"""Where work runs and where a document lives: the executor interface and document sources.
+
+The driver reads through any :class:`~percept.executors.PageExecutor`; the local process pool is one, and a
+single-thread executor in this process is a second, real one. Documents reach workers through their source:
+a path on a shared filesystem, or bytes that travel with the task.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import builders
+import pytest
+
+from percept import read_document
+from percept.config import ReadOptions, default_limits
+from percept.executors import LocalProcessExecutor, PageExecutor, make_executor
+from percept.source import DocumentRef, InMemory, LocalFile, open_document
+from percept.worker import PageResult, PageTask, run_task
+
+
+class InProcessExecutor:
+    """Page tasks run on one thread of this process (pdfium is not thread-safe, so one): no worker to lose."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="percept-inprocess")
+
+    def submit(self, task: PageTask) -> Future[list[PageResult]]:
+        return self._pool.submit(run_task, task)
+
+    def crashed(self, error: BaseException) -> bool:
+        return False
+
+    def renew(self) -> None:
+        pass
+
+    def shutdown(self, *, wait: bool = True, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalProcessExecutor]:
+    executor = LocalProcessExecutor(2)
+    yield executor
+    executor.shutdown(wait=True)
+
+
+def test_the_local_process_pool_reads_through_the_interface(local: LocalProcessExecutor, digital_pdf: bytes) -> None:
+    doc = read_document(digital_pdf, executor=local)
+    assert [page.source for page in doc.pages] == ["text-layer", "text-layer"]
+    assert [ln.content for ln in doc.pages[0].lines] == builders.PARAGRAPH
+    assert [ln.content for ln in doc.pages[1].lines] == builders.PARAGRAPH[::-1]
+
+
+def test_an_in_process_executor_reads_the_identical_document(
+    local: LocalProcessExecutor, digital_pdf: bytes, scan_png: Path
+) -> None:
+    executor: PageExecutor = InProcessExecutor()
+    try:
+        for source in (digital_pdf, scan_png):
+            assert read_document(source, executor=executor) == read_document(source, executor=local)
+        assert read_document(scan_png, executor=executor).pages[0].lines[0].content == builders.PARAGRAPH[0]
+    finally:
+        executor.shutdown(wait=True)
+
+
+def test_bytes_travel_to_a_worker_process_in_the_task(local: LocalProcessExecutor, scan_png: Path) -> None:
+    data = scan_png.read_bytes()
+    on_disk = open_document(scan_png)
+    assert on_disk.source == LocalFile(str(scan_png))
+    in_memory = DocumentRef(InMemory(data), on_disk.mime_type, on_disk.page_count)
+    # Validated already (as on POST): the task carries the bytes, and the worker writes its own local copy.
+    (page,) = local.submit(PageTask(in_memory, (0,), ReadOptions(), default_limits())).result()
+    (same,) = local.submit(PageTask(on_disk, (0,), ReadOptions(), default_limits())).result()
+    assert page == same
+    doc = read_document(in_memory, executor=local)
+    assert doc == read_document(scan_png, executor=local)
+    assert doc.pages[0].lines[0].content == builders.PARAGRAPH[0]
+    assert read_document(InMemory(data), executor=local) == doc  # a source not yet validated
+
+
+def test_an_in_memory_source_is_a_temporary_file_only_while_held() -> None:
+    with InMemory(b"%PDF-1.7 not really").open_local() as path:
+        assert Path(path).read_bytes() == b"%PDF-1.7 not really"
+    assert not os.path.exists(path)
+    with LocalFile("/some/where.pdf").open_local() as where:
+        assert where == "/some/where.pdf"
+
+
+def test_a_pool_a_worker_died_in_is_replaced_once(digital_pdf: bytes) -> None:
+    raw = make_executor(1)
+    executor = LocalProcessExecutor(1, raw)
+    try:
+        with pytest.raises(Exception) as died:
+            raw.submit(os._exit, 3).result()
+        assert executor.crashed(died.value) and executor.broken
+        executor.renew()
+        assert not executor.broken
+        renewed = executor._pool
+        executor.renew()  # a second driver that saw the same crash changes nothing
+        assert executor._pool is renewed
+        assert read_document(digital_pdf, executor=executor).pages[0].source == "text-layer"
+    finally:
+        executor.shutdown(wait=True)
