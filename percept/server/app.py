@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,36 +24,13 @@ from .errors import error_response, family_of
 from .jobs import JobRunner
 from .lock import DataDirLock
 from .responses import FastJSONResponse
+from .routes import analyze_v3, computervision, custom_v2, formrecognizer_v2, health
+from .services import Services, resolve_keys
 from .store import OperationStore
 
 log = logging.getLogger("percept.server")
 access_log = logging.getLogger("percept.access")
 _FAMILY_ROOT = re.compile(r"/(vision|formrecognizer|documentintelligence|computervision)(/|$)")
-
-
-@dataclass
-class Services:
-    settings: ServerSettings
-    limits: Limits
-    store: OperationStore
-    runner: JobRunner
-    policy: UrlPolicy
-    keys: list[str]
-    models: ModelRegistry
-
-
-def resolve_keys(settings: ServerSettings) -> tuple[list[str], bool]:
-    """Configured keys, or the one generated (once) and kept in the data directory; True when generated now."""
-    if settings.keys():
-        return settings.keys(), False
-    path = Path(settings.data_dir) / "api-key"
-    if path.exists():
-        return [path.read_text().strip()], False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(16)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return [key], True
 
 
 class NormalizePath:
@@ -168,8 +142,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         family = family_of(request.url.path[len(request.scope.get("root_path", "")) :])
         return error_response(family, 500, "InternalServerError", None, "An unexpected error occurred.", _rid(request))
-
-    from .routes import analyze_v3, computervision, custom_v2, formrecognizer_v2, health
 
     app.include_router(health.router)
     for router in analyze_v3.routers():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from ..errors import NotFound, Unauthorized
 from ..model import Document
 from ..pages import parse_pages
+from ..serializers.timestamps import timestamp
 from ..source import open_document
-from .app import Services
 from .inputs import receive_document
 from .operations import READ, ReadJob
+from .services import Services
 from .store import PENDING, Operation, store_input
 
 
@@ -42,11 +42,6 @@ async def require_key(request: Request) -> None:
 def base_url(request: Request) -> str:
     """Scheme, host and mount prefix the caller used, ending in '/'."""
     return str(request.base_url)
-
-
-def timestamp(ts: float) -> str:
-    """Azure's timestamp format; the FR v3 admin poller parses exactly this (SDK-CALLS.md 1.4)."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 async def _receive(request: Request, services: Services) -> Path:
@@ -126,3 +121,24 @@ def poll_headers(services: Services, op: Operation) -> dict[str, str]:
 
 async def load_document(services: Services, op: Operation) -> Document:
     return await run_in_threadpool(services.store.load_result, op.id)
+
+
+# Form Recognizer v2.0/v2.1: the API version is a path segment (``/formrecognizer/{path_version}/...``).
+PATH_VERSIONS = {
+    "v2.0": "2.0",
+    "v2.1": "2.1",
+    "v2.1-preview.1": "2.1",
+    "v2.1-preview.2": "2.1",
+    "v2.1-preview.3": "2.1",
+}
+
+
+def api_version(path_version: str) -> str:
+    """The API version a ``/formrecognizer/{path_version}`` path names (a dependency of every v2 route)."""
+    if path_version not in PATH_VERSIONS:
+        raise NotFound(f"Resource not found: /formrecognizer/{path_version} is not an API version.")
+    return PATH_VERSIONS[path_version]
+
+
+V2Version = Annotated[str, Depends(api_version)]  # "2.0" or "2.1", for a route that depends on which
+V2_DEPENDENCIES = [Depends(require_key), Depends(api_version)]  # the key first: a 401 before anything else

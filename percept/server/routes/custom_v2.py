@@ -3,21 +3,19 @@ train (201 + Location, polled until ready or invalid), get, list, delete, analyz
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import sqlite3
-import time
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...custom.registry import CREATING, MODEL_LIMIT, READY, ModelRecord
-from ...errors import InvalidRequest, Unauthorized
+from ...custom.registry import CREATING, READY, ModelRecord
+from ...errors import InvalidRequest
 from ...serializers.formrecognizer_v2 import custom_result, failed_result
+from ...serializers.models_v2 import model_body, model_list
 from ..deps import (
+    V2_DEPENDENCIES,
     ServicesDep,
+    V2Version,
     accept_document,
     accepted,
     base_url,
@@ -25,15 +23,14 @@ from ..deps import (
     load_document,
     operation_status,
     poll_headers,
-    timestamp,
 )
 from ..errors import fr2_operation_error
 from ..ids import ModelNotFoundV2, ResultId, V2ModelId, is_uuid, v2_model_not_found
 from ..inputs import read_json_body
-from ..operations import TRAIN, ReadJob, TrainJob
+from ..model_service import issue_copy_authorization, start_model_operation, verify_copy_authorization
+from ..operations import TRAIN, ReadJob
 from ..responses import FastJSONResponse as JSONResponse
-from ..store import FAILED, SUCCEEDED, Operation
-from .formrecognizer_v2 import V2_DEPENDENCIES, V2Version
+from ..store import FAILED, SUCCEEDED
 
 router = APIRouter(
     prefix="/formrecognizer/{path_version}/custom/models",
@@ -42,24 +39,13 @@ router = APIRouter(
 )
 
 
-class ModelExists(InvalidRequest):
-    code = "ModelExists"
-    status = 409
-    outer_code = "Conflict"
-
-
 def _model_url(request: Request, path_version: str, model_id: str) -> str:
     return f"{base_url(request)}formrecognizer/{path_version}/custom/models/{model_id}"
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """A control body (train, build, compose, copy): a small JSON object, bounded while it streams."""
-    return await read_json_body(request)
-
-
 @router.post("", status_code=201, response_class=Response)
 async def train(request: Request, services: ServicesDep, path_version: str, version: V2Version) -> Response:
-    body = await json_body(request)
+    body = await read_json_body(request)
     source = body.get("source")
     if not isinstance(source, str) or not source.strip():
         raise InvalidRequest("'source' is required: the SAS URL of a blob container (or an allowed local folder).")
@@ -86,39 +72,12 @@ async def train(request: Request, services: ServicesDep, path_version: str, vers
     return Response(status_code=201, headers={"Location": _model_url(request, path_version, rec.id)})
 
 
-async def start_model_operation(
-    services: ServicesDep, model_id: str, name: str | None, params: dict[str, Any]
-) -> ModelRecord:
-    """Create a model (creating) and queue the operation that builds, composes or copies it.
-
-    The model row and its operation commit in one transaction: a crash leaves both (built after the restart)
-    or neither (the client got no answer), never a model creating forever."""
-    if services.models.count() >= MODEL_LIMIT:
-        raise InvalidRequest(f"The model limit ({MODEL_LIMIT}) is reached; delete models first.")
-    rec = ModelRecord(id=model_id, name=name, params=params)
-    job = TrainJob(model_id=rec.id)
-    op = Operation(id=services.store.new_id(), kind=job.kind, model_id=rec.id, params=job.to_params())
-    rec.params["operation"] = op.id
-
-    def persist() -> None:
-        try:
-            with services.store.db.transaction():
-                services.models.create(rec)
-                services.store.create(op)
-        except sqlite3.IntegrityError:  # the same id requested twice at once
-            raise ModelExists(f"A model with id '{rec.id}' already exists.") from None
-
-    await run_in_threadpool(persist)
-    services.runner.submit(op.id)
-    return rec
-
-
 @router.post("/compose", status_code=201, response_class=Response)
 async def compose(request: Request, services: ServicesDep, path_version: str, version: V2Version) -> Response:
     """v2.1: one model answering for several models trained with labels."""
     if version != "2.1":
         raise InvalidRequest("Composing models is available from v2.1.")
-    body = await json_body(request)
+    body = await read_json_body(request)
     ids = body.get("modelIds")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids) or len(ids) > 100:
         raise InvalidRequest("'modelIds' must list between 1 and 100 model ids.")
@@ -132,15 +91,6 @@ async def compose(request: Request, services: ServicesDep, path_version: str, ve
     return Response(status_code=201, headers={"Location": _model_url(request, path_version, rec.id)})
 
 
-COPY_AUTHORIZATION_TTL_S = 24 * 3600
-_TICKS_AT_EPOCH = 621355968000000000  # .NET ticks (100 ns since year 1) at 1970-01-01
-
-
-def _copy_token(services: ServicesDep, model_id: str, expires_ticks: int) -> str:
-    message = f"{model_id}|{expires_ticks}".encode()
-    return hmac.new(services.models.secret(), message, hashlib.sha256).hexdigest()
-
-
 @router.post("/copyAuthorization", status_code=201)
 async def copy_authorization(
     request: Request, services: ServicesDep, path_version: str, version: V2Version
@@ -148,11 +98,9 @@ async def copy_authorization(
     """v2.1: reserve a model id on this (target) resource and sign it, for a copy from a source resource."""
     if version != "2.1":
         raise InvalidRequest("Copying models is available from v2.1.")
-    model_id = str(uuid.uuid4())
-    ticks = int((time.time() + COPY_AUTHORIZATION_TTL_S) * 10_000_000) + _TICKS_AT_EPOCH
-    token = await run_in_threadpool(_copy_token, services, model_id, ticks)
-    body = {"modelId": model_id, "accessToken": token, "expirationDateTimeTicks": ticks}
-    return JSONResponse(body, status_code=201, headers={"Location": _model_url(request, path_version, model_id)})
+    body = await issue_copy_authorization(services)
+    location = _model_url(request, path_version, body["modelId"])
+    return JSONResponse(body, status_code=201, headers={"Location": location})
 
 
 @router.post("/{model_id}/copy", status_code=202, response_class=Response)
@@ -165,20 +113,11 @@ async def copy(
     rec = await _record(services, model_id)
     if rec.status != READY:
         raise InvalidRequest(f"Model '{model_id}' is not ready (its status is {rec.status}).")
-    body = await json_body(request)
+    body = await read_json_body(request)
     auth = body.get("copyAuthorization")
     if not isinstance(auth, dict) or not all(k in auth for k in ("modelId", "accessToken", "expirationDateTimeTicks")):
         raise InvalidRequest("'copyAuthorization' must carry modelId, accessToken and expirationDateTimeTicks.")
-    target, ticks = auth["modelId"], auth["expirationDateTimeTicks"]
-    if not is_uuid(target):  # only UUIDs are ever signed here
-        raise InvalidRequest("'copyAuthorization.modelId' is not a model id this resource issued.")
-    if not isinstance(ticks, int) or ticks < int(time.time() * 10_000_000) + _TICKS_AT_EPOCH:
-        raise InvalidRequest("The copy authorization has expired; get a new one from the target resource.")
-    expected = await run_in_threadpool(_copy_token, services, target, ticks)
-    if not hmac.compare_digest(expected, str(auth["accessToken"])):
-        raise Unauthorized("The copy authorization was not issued by this resource.")
-    if await run_in_threadpool(services.models.get, target) is not None:
-        raise InvalidRequest(f"Model '{target}' already exists; a copy authorization is used once.")
+    target = await verify_copy_authorization(services, auth)
     params = {"action": "copy", "copy_of": model_id, "version": rec.params.get("version", "2.1")}
     params["useLabelFile"] = rec.params.get("useLabelFile", False)
     copied = await start_model_operation(services, target, rec.name, params)
@@ -196,36 +135,6 @@ async def copy_result(services: ServicesDep, model_id: V2ModelId, result_id: Res
     return JSONResponse(body, headers=poll_headers(services, op))
 
 
-def _model_info(rec: ModelRecord) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "modelId": rec.id,
-        "status": rec.status,
-        "createdDateTime": timestamp(rec.created),
-        "lastUpdatedDateTime": timestamp(rec.updated),
-    }
-    if rec.name:
-        info["modelName"] = rec.name
-    if rec.params.get("version") == "2.1":
-        info["attributes"] = {"isComposed": rec.params.get("action") == "compose"}
-    return info
-
-
-def model_body(rec: ModelRecord) -> dict[str, Any]:
-    body: dict[str, Any] = {"modelInfo": _model_info(rec)}
-    if rec.keys is not None:
-        body["keys"] = {"clusters": rec.keys}
-    if rec.train_result is not None:
-        tr = rec.train_result
-        body["trainResult"] = {"trainingDocuments": tr.get("trainingDocuments", []), "errors": tr.get("errors", [])}
-        if "composedTrainResults" in tr:
-            body["composedTrainResults"] = tr["composedTrainResults"]
-            del body["trainResult"]
-        elif "fields" in tr:
-            body["trainResult"]["fields"] = tr["fields"]
-            body["trainResult"]["averageModelAccuracy"] = tr["averageModelAccuracy"]
-    return body
-
-
 async def _record(services: ServicesDep, model_id: str) -> ModelRecord:
     if not is_uuid(model_id):
         raise v2_model_not_found()
@@ -240,11 +149,7 @@ async def list_models(services: ServicesDep, op: str = "full") -> JSONResponse:
     if op not in ("full", "summary"):
         raise InvalidRequest("'op' must be full or summary.")
     records = await run_in_threadpool(services.models.list)
-    last = max((r.updated for r in records), default=0.0)
-    summary = {"count": len(records), "limit": MODEL_LIMIT, "lastUpdatedDateTime": timestamp(last)}
-    if op == "summary":
-        return JSONResponse({"summary": summary})
-    return JSONResponse({"summary": summary, "modelList": [_model_info(r) for r in records], "nextLink": ""})
+    return JSONResponse(model_list(records, summary_only=op == "summary"))
 
 
 @router.get("/{model_id}")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from ...errors import InvalidRequest, NotFound
+from ...errors import InvalidRequest
 from ...ocr.languages import tesseract_languages
 from ...serializers.formrecognizer_v2 import failed_result, layout_result
 from ..deps import (
+    V2_DEPENDENCIES,
     ServicesDep,
+    V2Version,
     accept_document,
     accepted,
     base_url,
@@ -18,7 +20,6 @@ from ..deps import (
     load_document,
     operation_status,
     poll_headers,
-    require_key,
 )
 from ..errors import fr2_operation_error
 from ..ids import ResultId
@@ -26,25 +27,8 @@ from ..operations import ReadJob
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, SUCCEEDED
 
-PATH_VERSIONS = {
-    "v2.0": "2.0",
-    "v2.1": "2.1",
-    "v2.1-preview.1": "2.1",
-    "v2.1-preview.2": "2.1",
-    "v2.1-preview.3": "2.1",
-}
 LAYOUT = "layout"  # the operation's model id
 
-
-def api_version(path_version: str) -> str:
-    """The API version a ``/formrecognizer/{path_version}`` path names (a dependency of every v2 route)."""
-    if path_version not in PATH_VERSIONS:
-        raise NotFound(f"Resource not found: /formrecognizer/{path_version} is not an API version.")
-    return PATH_VERSIONS[path_version]
-
-
-V2Version = Annotated[str, Depends(api_version)]  # "2.0" or "2.1", for a route that depends on which
-V2_DEPENDENCIES = [Depends(require_key), Depends(api_version)]  # the key first: a 401 before anything else
 
 router = APIRouter(prefix="/formrecognizer/{path_version}", dependencies=V2_DEPENDENCIES, tags=["formrecognizer v2"])
 

@@ -15,54 +15,18 @@ from starlette.concurrency import run_in_threadpool
 
 from ...custom.registry import MODEL_LIMIT, READY, ModelRecord
 from ...errors import InvalidRequest, NotFound
-from ..deps import ServicesDep, accepted, base_url, get_operation, poll_headers, timestamp
+from ...serializers.models_v3 import custom_details, model_operation
+from ..deps import ServicesDep, accepted, base_url, get_operation, poll_headers
 from ..errors import v3_operation_error
 from ..ids import MODEL_ID_RULE, ModelId, OperationId, is_model_id, model_not_found
+from ..inputs import read_json_body
+from ..model_service import require_new_model_id, start_model_operation
 from ..operations import TRAIN
 from ..responses import FastJSONResponse as JSONResponse
-from ..store import FAILED, NOT_STARTED, SUCCEEDED, Operation
-from .custom_v2 import ModelExists, json_body, start_model_operation
+from ..store import FAILED, Operation
 
 ApiVersion = Annotated[str | None, Query(alias="api-version")]
 NEURAL_NOTE = "Built as a template model: neural models use the same engine on this server."
-OPERATION_KINDS = {"train": "documentModelBuild", "compose": "documentModelCompose", "copy": "documentModelCopyTo"}
-
-
-def custom_details(rec: ModelRecord, api_version: str) -> dict[str, Any]:
-    """``DocumentModelDetails`` of a custom model: one doc type per trained (or composed) model."""
-    tr = rec.train_result or {}
-    types: dict[str, str] = tr.get("fieldTypes", {})
-    accuracy = {f["fieldName"]: f["accuracy"] for f in tr.get("fields", [])}
-    mode = rec.params.get("buildMode", "template")
-    if "composedTrainResults" in tr:
-        doc_types = {
-            f"{rec.id}:{part['modelId']}": {
-                "buildMode": mode,
-                "fieldSchema": {f["fieldName"]: {"type": types.get(f["fieldName"], "string")} for f in part["fields"]},
-                "fieldConfidence": {f["fieldName"]: f["accuracy"] for f in part["fields"]},
-            }
-            for part in tr["composedTrainResults"]
-        }
-    else:
-        doc_types = {
-            rec.id: {
-                "buildMode": mode,
-                "fieldSchema": {name: {"type": kind} for name, kind in types.items()},
-                "fieldConfidence": {name: accuracy.get(name, 0.0) for name in types},
-            }
-        }
-    details: dict[str, Any] = {
-        "modelId": rec.id,
-        "description": rec.params.get("description") or rec.name or "",
-        "createdDateTime": timestamp(rec.created),
-        "apiVersion": rec.params.get("api_version", api_version),
-        "tags": rec.params.get("tags") or {},
-        "buildMode": mode,
-        "docTypes": doc_types,
-    }
-    if api_version != "2022-08-31":
-        details["expirationDateTime"] = timestamp(rec.created + 2 * 365 * 24 * 3600)
-    return details
 
 
 def register(
@@ -83,9 +47,12 @@ def register(
         model_id = body.get("modelId")
         if not is_model_id(model_id):  # a new resource's id in the body: 400, as Azure answers
             raise InvalidRequest(f"'modelId' is required: {MODEL_ID_RULE}.")
-        if model_id.startswith("prebuilt-") or await run_in_threadpool(services.models.get, model_id) is not None:
-            raise ModelExists(f"A model with id '{model_id}' already exists.")
+        await require_new_model_id(services, model_id)
         return model_id
+
+    def operation(request: Request, op: Operation, rec: ModelRecord | None, v: str) -> dict[str, Any]:
+        error = v3_operation_error(op.error) if op.status == FAILED and op.error else None
+        return model_operation(op, rec, v, model_url(request, op.model_id, v), error)
 
     def meta(body: dict[str, Any], v: str) -> dict[str, Any]:
         description, tags = body.get("description"), body.get("tags")
@@ -98,7 +65,7 @@ def register(
     @router.post("/documentModels:build", status_code=202, response_class=Response)
     async def build(request: Request, services: ServicesDep, api_version: ApiVersion = None) -> Response:
         v = version(api_version)
-        body = await json_body(request)
+        body = await read_json_body(request)
         model_id = await new_model_id(services, body)
         mode = body.get("buildMode")
         if mode not in ("template", "neural"):
@@ -123,7 +90,7 @@ def register(
     @router.post("/documentModels:compose", status_code=202, response_class=Response)
     async def compose(request: Request, services: ServicesDep, api_version: ApiVersion = None) -> Response:
         v = version(api_version)
-        body = await json_body(request)
+        body = await read_json_body(request)
         model_id = await new_model_id(services, body)
         if isinstance(body.get("componentModels"), list):  # 2022-08-31, 2023-07-31
             ids = [c.get("modelId") for c in body["componentModels"] if isinstance(c, dict)]
@@ -150,7 +117,7 @@ def register(
         v = version(api_version)
         op = await get_operation(services, operation_id, kind=TRAIN)
         rec = await run_in_threadpool(services.models.get, op.model_id)
-        body = _operation(request, op, rec, v, model_url)
+        body = operation(request, op, rec, v)
         return JSONResponse(body, headers=poll_headers(services, op))
 
     @router.get("/operations")
@@ -160,7 +127,7 @@ def register(
         value = []
         for op in ops:
             rec = await run_in_threadpool(services.models.get, op.model_id)  # its kind: build or compose
-            item = _operation(request, op, rec, v, model_url)
+            item = operation(request, op, rec, v)
             item.pop("result", None)
             value.append(item)
         return JSONResponse({"value": value})
@@ -206,29 +173,3 @@ def register(
                 "quotaResetDateTime": "2100-01-01T00:00:00Z",
             }
         return body
-
-
-def _operation(
-    request: Request,
-    op: Operation,
-    rec: ModelRecord | None,
-    v: str,
-    model_url: Callable[[Request, str, str], str],
-) -> dict[str, Any]:
-    params = rec.params if rec is not None else {}
-    body: dict[str, Any] = {
-        "operationId": op.id,
-        "status": op.status,
-        "percentCompleted": 100 if op.status in (SUCCEEDED, FAILED) else 0 if op.status == NOT_STARTED else 50,
-        "createdDateTime": timestamp(op.created),
-        "lastUpdatedDateTime": timestamp(op.updated),
-        "kind": OPERATION_KINDS.get(params.get("action", "train"), "documentModelBuild"),
-        "resourceLocation": model_url(request, op.model_id, v),
-        "apiVersion": v,
-        "tags": params.get("tags") or {},
-    }
-    if op.status == SUCCEEDED and rec is not None and rec.status == READY:
-        body["result"] = custom_details(rec, v)
-    elif op.status == FAILED and op.error:
-        body["error"] = v3_operation_error(op.error)
-    return body
