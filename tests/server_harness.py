@@ -182,10 +182,28 @@ def file_server() -> Iterator[FileServer]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.port = httpd.server_address[1]
+    with serving(httpd):
+        yield state
+
+
+@contextmanager
+def serving(httpd: ThreadingHTTPServer) -> Iterator[None]:
+    """Serve ``httpd`` from a daemon thread for the block, then shut it down and close its socket."""
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield state
+        yield
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def poll_done(url: str, headers: dict[str, str], tries: int = 600) -> dict:
+    """GET ``url`` every 0.5 s until the operation (or v2 model) has finished; returns the last body."""
+    for _ in range(tries):
+        body = httpx.get(url, headers=headers, timeout=30).json()
+        status = body.get("status") or body.get("modelInfo", {}).get("status")
+        if status in ("succeeded", "failed", "ready", "invalid"):
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not finish")

@@ -6,7 +6,6 @@ DocumentIntelligenceAdministrationClient), analyzed on new, shifted and scanned 
 from __future__ import annotations
 
 import json
-import time
 
 import builders
 import cv2
@@ -15,7 +14,7 @@ import requests
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azurite import container
-from server_harness import KEY, start_server
+from server_harness import KEY, poll_done, start_server
 
 OFFSETS = [(0, 0), (14, -10), (-8, 12), (20, 6), (-12, -14), (6, 18)]
 HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
@@ -71,13 +70,7 @@ def orders_sas(azurite: str) -> str:
 
 
 def _poll(url: str) -> dict:
-    for _ in range(240):
-        body = requests.get(url, headers=HEADERS).json()
-        status = body.get("status") or body.get("modelInfo", {}).get("status")
-        if status in ("succeeded", "failed", "ready", "invalid"):
-            return body
-        time.sleep(0.5)
-    raise AssertionError("did not finish")
+    return poll_done(url, HEADERS, 240)
 
 
 def _expected(i: int) -> dict[str, object]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import builders
 import pytest
 import requests
-from server_harness import KEY, start_server
+from server_harness import KEY, poll_done, start_server
 
 HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
 V3_MODEL_ID = "m" + "-abcdefghijklmnopqrstuvwxyz.0123456789~_ABCDEFGHIJKLMNOPQRSTUVW"  # 64 characters
@@ -38,13 +37,7 @@ def _invoice(i: int) -> bytes:
 
 
 def _poll(url: str) -> dict:
-    for _ in range(600):
-        body = requests.get(url, headers=HEADERS).json()
-        status = body.get("status") or body.get("modelInfo", {}).get("status")
-        if status in ("succeeded", "failed", "ready", "invalid"):
-            return body
-        time.sleep(0.5)
-    raise AssertionError("did not finish")
+    return poll_done(url, HEADERS, 600)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import builders
 import pytest
 import requests
-from server_harness import KEY, start_server
+from server_harness import KEY, serving, start_server
 
 from percept.custom.sources import InvalidTrainingSource, SourceLimits, collect
 from percept.errors import ContentTooLarge, InvalidUrlSource
@@ -112,13 +112,8 @@ def origin(host: str = "127.0.0.1", port: int = 0) -> Iterator[Origin]:
     httpd = ThreadingHTTPServer((host, port), Handler)
     httpd.daemon_threads = True
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(httpd):
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def body(data: bytes, *, declare: bool = True, status: int = 200) -> Route:
