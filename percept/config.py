@@ -30,6 +30,11 @@ class ReadOptions(BaseSettings):
 
     ocr_engine: str = Field("tesseract", description="OCR engine: tesseract or rapidocr.")
     ocr_languages: str = Field("eng", description="Tesseract language packs, '+'-joined (eng+deu).")
+    language: str | None = Field(
+        None,
+        description="A caller's language hint (en, de-DE); the engine maps it to its own languages (Tesseract: "
+        "the installed pack), else ocr_languages applies.",
+    )
     render_dpi: int = Field(300, description="Resolution at which PDF pages without a text layer are OCR'd.")
     workers: int = Field(0, description="Worker processes for page work; 0 means one per core.")
     detect_orientation: bool = Field(True, description="Correct pages scanned sideways or upside down.")

@@ -13,11 +13,26 @@ from typing import Any
 
 
 class PerceptError(Exception):
-    """Base class: a failure the caller should see, with its Azure code and HTTP status."""
+    """Base class: a failure the caller should see, with its Azure code and HTTP status.
+
+    A subclass names what it changes in its class statement (``class X(Base, code=..., status=...)``) and
+    inherits the rest.
+    """
 
     code: str = "InternalServerError"
     status: int = 500
     outer_code: str = "InternalServerError"
+
+    def __init_subclass__(
+        cls, *, code: str | None = None, status: int | None = None, outer_code: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.status = status
+        if outer_code is not None:
+            cls.outer_code = outer_code
 
     def __init__(self, message: str, *, target: str | None = None) -> None:
         super().__init__(message)
@@ -28,56 +43,40 @@ class PerceptError(Exception):
         return f"{self.code}: {self.message}"
 
 
-class InvalidRequest(PerceptError):
+class InvalidRequest(PerceptError, code="InvalidRequest", status=400, outer_code="InvalidRequest"):
     """The request is wrong in a way the caller can fix (Azure's outer code ``InvalidRequest``)."""
 
-    code = "InvalidRequest"
-    status = 400
-    outer_code = "InvalidRequest"
 
-
-class InvalidContent(InvalidRequest):
+class InvalidContent(InvalidRequest, code="InvalidContent"):
     """The document is corrupt, empty or of a format we cannot read."""
 
-    code = "InvalidContent"
 
-
-class UnsupportedMediaType(InvalidRequest):
+class UnsupportedMediaType(InvalidRequest, code="UnsupportedMediaType", status=415):
     """A declared content type the route refuses (415).
 
     Unreadable bytes are not this: Azure answers them with 400 ``InvalidContent`` whatever their declared type,
     because the document type comes from the bytes.
     """
 
-    code = "UnsupportedMediaType"
-    status = 415
-
 
 class InvalidImage(InvalidContent):
     """The image cannot be decoded (truncated or corrupt): Azure's ``InvalidContent``."""
 
 
-class InvalidContentDimensions(InvalidContent):
+class InvalidContentDimensions(InvalidContent, code="InvalidContentDimensions"):
     """A page or image is too small or too large to be read (Azure's ``InvalidContentDimensions``)."""
-
-    code = "InvalidContentDimensions"
 
 
 class InvalidImageSize(InvalidContentDimensions):
     """Image dimensions are outside the accepted range, or the pixel count makes it a decompression bomb."""
 
 
-class ContentTooLarge(InvalidRequest):
+class ContentTooLarge(InvalidRequest, code="ContentLengthExceeded", status=413):
     """The document exceeds the configured byte size."""
 
-    code = "ContentLengthExceeded"
-    status = 413
 
-
-class PageLimitExceeded(InvalidRequest):
+class PageLimitExceeded(InvalidRequest, code="InvalidContentLength"):
     """The document has more pages than the configured limit."""
-
-    code = "InvalidContentLength"
 
 
 class EncryptedDocument(InvalidContent):
@@ -87,74 +86,47 @@ class EncryptedDocument(InvalidContent):
         super().__init__(message)
 
 
-class InvalidPages(InvalidRequest):
+class InvalidPages(InvalidRequest, code="InvalidParameter"):
     """The ``pages`` parameter is malformed or selects no existing page."""
-
-    code = "InvalidParameter"
 
     def __init__(self, message: str) -> None:
         super().__init__(message, target="pages")
 
 
-class EngineUnavailable(PerceptError):
+class EngineUnavailable(PerceptError, code="EngineUnavailable"):
     """A configured engine is not installed on this machine."""
-
-    code = "EngineUnavailable"
-    status = 500
 
 
 class ProcessingError(PerceptError):
     """An engine failed on a page it accepted."""
-
-    code = "InternalServerError"
-    status = 500
 
 
 class WorkerCrashed(ProcessingError):
     """A worker process died (a native crash or the OOM killer); the pool it belonged to is unusable."""
 
 
-class ParameterMissing(InvalidRequest):
+class ParameterMissing(InvalidRequest, code="ParameterMissing", outer_code="InvalidArgument"):
     """A JSON body that names no document: Azure's ``InvalidArgument`` / ``ParameterMissing``."""
 
-    code = "ParameterMissing"
-    outer_code = "InvalidArgument"
 
-
-class InvalidUrlSource(InvalidRequest):
+class InvalidUrlSource(InvalidRequest, code="InvalidImageUrl"):
     """A URL source is malformed, unreachable, refused by the SSRF rules, or returned no document."""
 
-    code = "InvalidImageUrl"
 
-
-class Unauthorized(PerceptError):
+class Unauthorized(PerceptError, code="401", status=401, outer_code="401"):
     """Missing or wrong subscription key."""
 
-    code = "401"
-    status = 401
-    outer_code = "401"
 
-
-class NotFound(PerceptError):
+class NotFound(PerceptError, code="NotFound", status=404, outer_code="NotFound"):
     """An operation, result or model that does not exist (or expired)."""
 
-    code = "NotFound"
-    status = 404
-    outer_code = "NotFound"
 
-
-class UnreadableModel(InvalidRequest):
+class UnreadableModel(InvalidRequest, code="InvalidModel"):
     """A custom model stored in a form this version cannot load (an earlier version's pickle): train it again."""
 
-    code = "InvalidModel"
 
-
-class OperationInProgress(PerceptError):
+class OperationInProgress(PerceptError, code="OperationNotComplete", status=409, outer_code="Conflict"):
     """The operation has not finished, so its result cannot be changed yet."""
-
-    code = "OperationNotComplete"
-    status = 409
-    outer_code = "Conflict"
 
 
 # Computer Vision and Form Recognizer v2 name some Document Intelligence codes their own way: CV's documented

@@ -7,13 +7,22 @@ registry sits below the server, so they live here rather than in the server pack
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    R = TypeVar("R", bound=DataclassInstance)
+
+
+DATABASE_FILE = "percept.sqlite3"
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -45,6 +54,17 @@ def write_durably(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     replace_durably(tmp, path)
+
+
+def from_row(cls: type[R], row: sqlite3.Row, decoders: Mapping[str, Callable[[str], Any]]) -> R:
+    """The dataclass ``cls`` from a row with a column per field (other columns are ignored). The columns named in
+    ``decoders`` hold text that the decoder reads back; NULL (or empty) there is None."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        value = row[f.name]
+        decode = decoders.get(f.name)
+        values[f.name] = value if decode is None else decode(value) if value else None
+    return cls(**values)
 
 
 class Database:
@@ -105,3 +125,16 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+class DatabaseUser:
+    """A store on the server's database: the ``db`` it is given (shared with the other stores, which keep it
+    open), or its own connection to ``percept.sqlite3`` in ``data_dir``, which :meth:`close` closes."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], db: Database | None) -> None:
+        self._owns_db = db is None
+        self.db = db or Database(Path(data_dir) / DATABASE_FILE)
+
+    def close(self) -> None:
+        if self._owns_db:
+            self.db.close()

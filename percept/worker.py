@@ -26,7 +26,7 @@ from .config import Limits, ReadOptions
 from .errors import InvalidContent, PerceptError
 from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
 from .model import Line, Page, PageError, Word
-from .ocr import OcrResult, get_engine
+from .ocr import OcrResult, engine_languages, get_engine
 from .source import DocumentRef, load_image_page, render_dpi
 from .textlayer import extract_lines, flattened_lines, has_form_widgets, page_geometry
 
@@ -260,6 +260,7 @@ def read_image(
     read. Enlarging small text stops at ``max_pixels``, the budget the image itself was held to.
     """
     engine = get_engine(options.ocr_engine)
+    languages = engine_languages(options.ocr_engine, options.language) or options.ocr_languages
     scale = geometry.ocr_scale(gray) if options.rescale else 1.0
     if max_pixels and scale > 1.0:
         scale = max(1.0, min(scale, math.sqrt(max_pixels / gray.size)))
@@ -278,7 +279,7 @@ def read_image(
                 geometry.estimate_skew(geometry.quarter_turn(gray, rotation).image) if options.deskew else 0.0
             )
         view = geometry.straighten(gray, rotation, skews[parity], scale)
-        result = engine.recognize(view.image, languages=options.ocr_languages, dpi=round(dpi * scale) if dpi else None)
+        result = engine.recognize(view.image, languages=languages, dpi=round(dpi * scale) if dpi else None)
         horizontal = _vertical_share(result) <= 0.5
         if not view.is_identity:
             result = OcrResult([_map_line(line, view) for line in result.lines], result.blocks)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..portable import AS_LIST, Codec, Record, list_of, same
 from . import composed, labeled, unlabeled
 
 FORMAT_VERSION = 1
@@ -26,16 +27,11 @@ class ModelFormatError(ValueError):
 def encode(model: Learned) -> dict[str, Any]:
     """``model`` as plain JSON types, with the format version and its kind."""
     if isinstance(model, unlabeled.UnlabeledModel):
-        body: dict[str, Any] = {"kind": "unlabeled", "clusters": [_cluster(c) for c in model.clusters]}
+        body: dict[str, Any] = {"kind": "unlabeled", "clusters": [_CLUSTER.out(c) for c in model.clusters]}
     elif isinstance(model, labeled.LabeledModel):
-        body = {"kind": "labeled", **_labeled(model)}
+        body = {"kind": "labeled", **_LABELED.out(model)}
     elif isinstance(model, composed.ComposedModel):
-        body = {
-            "kind": "composed",
-            "components": [
-                {"modelId": c.model_id, "name": c.name, "model": _labeled(c.model)} for c in model.components
-            ],
-        }
+        body = {"kind": "composed", "components": [_COMPONENT.out(c) for c in model.components]}
     else:
         raise TypeError(f"not a learned model: {type(model).__name__}")
     return {FORMAT_KEY: FORMAT_VERSION, **body}
@@ -48,13 +44,11 @@ def decode(d: dict[str, Any]) -> Learned:
         raise ModelFormatError(f"unsupported model format version {version!r} (this version reads {FORMAT_VERSION})")
     kind = d.get("kind")
     if kind == "unlabeled":
-        return unlabeled.UnlabeledModel([_cluster_in(c) for c in d["clusters"]])
+        return unlabeled.UnlabeledModel([_CLUSTER.back(c) for c in d["clusters"]])
     if kind == "labeled":
-        return _labeled_in(d)
+        return _LABELED.back(d)
     if kind == "composed":
-        return composed.ComposedModel(
-            [composed.Component(c["modelId"], c["name"], _labeled_in(c["model"])) for c in d["components"]]
-        )
+        return composed.ComposedModel([_COMPONENT.back(c) for c in d["components"]])
     raise ModelFormatError(f"unknown model kind {kind!r}")
 
 
@@ -66,54 +60,19 @@ def _box_in(v: list[float] | None) -> Any:
     return None if v is None else tuple(v)
 
 
-def _cluster(c: unlabeled.Cluster) -> dict[str, Any]:
-    keys = [
-        {
-            "text": k.text,
-            "norm": k.norm,
-            "page": k.page,
-            "box": _box(k.box),
-            "colon": k.colon,
-            "region": _box(k.region),
-            "seenValue": float(k.seen_value),
-        }
-        for k in c.keys
-    ]
-    return {"clusterId": c.cluster_id, "documents": list(c.documents), "keys": keys, "static": sorted(c.static)}
+BOX: Codec = (_box, _box_in)
+NUMBER: Codec = (float, same)  # numpy floats are stored as plain ones
 
-
-def _cluster_in(d: dict[str, Any]) -> unlabeled.Cluster:
-    keys = [
-        unlabeled.LearnedKey(
-            k["text"], k["norm"], k["page"], _box_in(k["box"]), k["colon"], _box_in(k["region"]), k["seenValue"]
-        )
-        for k in d["keys"]
-    ]
-    return unlabeled.Cluster(d["clusterId"], list(d["documents"]), keys, set(d["static"]))
-
-
-def _labeled(m: labeled.LabeledModel) -> dict[str, Any]:
-    fields = [
-        {
-            "name": f.name,
-            "type": f.type,
-            "page": f.page,
-            "box": _box(f.box),
-            "accuracy": float(f.accuracy),
-            "exclude": sorted(f.exclude),
-        }
-        for f in m.fields
-    ]
-    pages = [{"texts": list(p.texts), "points": np.asarray(p.points, dtype=float).tolist()} for p in m.pages]
-    return {"fields": fields, "pages": pages, "trainedOn": m.trained_on}
-
-
-def _labeled_in(d: dict[str, Any]) -> labeled.LabeledModel:
-    fields = [
-        labeled.FieldModel(f["name"], f["type"], f["page"], _box_in(f["box"]), f["accuracy"], frozenset(f["exclude"]))
-        for f in d["fields"]
-    ]
-    pages = [
-        labeled.TemplatePage(list(p["texts"]), np.array(p["points"], dtype=float).reshape(-1, 2)) for p in d["pages"]
-    ]
-    return labeled.LabeledModel(fields, pages, d["trainedOn"])
+_KEY = Record(unlabeled.LearnedKey, box=BOX, region=BOX, seen_value=NUMBER)
+_CLUSTER = Record(unlabeled.Cluster, documents=AS_LIST, keys=list_of(_KEY.codec), static=(sorted, set))
+_FIELD = Record(labeled.FieldModel, box=BOX, accuracy=NUMBER, exclude=(sorted, frozenset))
+_PAGE = Record(
+    labeled.TemplatePage,
+    texts=AS_LIST,
+    points=(
+        lambda points: np.asarray(points, dtype=float).tolist(),
+        lambda rows: np.array(rows, dtype=float).reshape(-1, 2),
+    ),
+)
+_LABELED = Record(labeled.LabeledModel, fields=list_of(_FIELD.codec), pages=list_of(_PAGE.codec))
+_COMPONENT = Record(composed.Component, model=_LABELED.codec)

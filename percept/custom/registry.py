@@ -24,7 +24,7 @@ import orjson
 
 from ..errors import UnreadableModel
 from ..ids import is_model_id, storage_model_id
-from ..storage import Database, fsync_dir, write_durably
+from ..storage import Database, DatabaseUser, from_row, fsync_dir, write_durably
 from . import codec
 
 log = logging.getLogger("percept.models")
@@ -65,7 +65,7 @@ class ModelRecord:
     keys: dict[str, list[str]] | None = None  # cluster id -> key texts (unlabeled)
 
 
-class ModelRegistry:
+class ModelRegistry(DatabaseUser):
     """Pass the operation store's ``db`` so a model and its operation can commit in one transaction; without it
     (the CLI) the registry opens the same database file itself."""
 
@@ -73,8 +73,7 @@ class ModelRegistry:
         self.root = Path(data_dir) / "models"
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._owns_db = db is None
-        self.db = db or Database(Path(data_dir) / "percept.sqlite3")
+        super().__init__(data_dir, db)
         with self.db.locked() as conn:
             conn.executescript(_SCHEMA)
         self._migrate(Path(data_dir) / LEGACY_DB)
@@ -214,19 +213,6 @@ class ModelRegistry:
             log.info("cleaned %d model folders left by a crash", swept)
         return swept
 
-    def close(self) -> None:
-        if self._owns_db:
-            self.db.close()
-
 
 def _record(r: sqlite3.Row) -> ModelRecord:
-    return ModelRecord(
-        id=r["id"],
-        name=r["name"],
-        status=r["status"],
-        created=r["created"],
-        updated=r["updated"],
-        params=json.loads(r["params"]),
-        train_result=json.loads(r["train_result"]) if r["train_result"] else None,
-        keys=json.loads(r["keys"]) if r["keys"] else None,
-    )
+    return from_row(ModelRecord, r, {"params": json.loads, "train_result": json.loads, "keys": json.loads})

@@ -1,4 +1,4 @@
-"""The OCR engine interface and the registry that selects an engine by name.
+"""The OCR engine interface, and typed access to the OCR engines of the engine registry (``percept.engines``).
 
 An engine reads one upright grayscale image and returns lines of words in that image's pixel coordinates, plus
 the engine's own grouping of lines into blocks (paragraphs) when it has one. Everything else (orientation, skew,
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
-from ..errors import EngineUnavailable
+from .. import engines
+from ..engines import EngineOptions, EngineSpec
 from ..model import Line
 
 
@@ -44,23 +45,25 @@ class OcrEngine(Protocol):
         ...
 
 
-_FACTORIES: dict[str, Callable[[], OcrEngine]] = {}
-_INSTANCES: dict[str, OcrEngine] = {}
+OCR = "ocr"  # the engine kind (``percept.engines``)
 
 
 def register(name: str, factory: Callable[[], OcrEngine]) -> None:
-    """Make an engine selectable by ``name`` (configuration, ``--engine``, plugins)."""
-    _FACTORIES[name] = factory
+    """Make an engine without options selectable by ``name`` (configuration, ``--engine``, plugins); an engine
+    with options registers an ``EngineSpec`` of kind ``OCR`` with ``percept.engines.register``."""
+    engines.register(EngineSpec(OCR, name, lambda _options: factory(), EngineOptions))
 
 
 def available_engines() -> list[str]:
-    return sorted(_FACTORIES)
+    return engines.available(OCR)
 
 
 def get_engine(name: str) -> OcrEngine:
-    """The engine called ``name``, built once per process (models load once per worker)."""
-    if name not in _INSTANCES:
-        if name not in _FACTORIES:
-            raise EngineUnavailable(f"Unknown OCR engine '{name}'; available: {', '.join(available_engines())}.")
-        _INSTANCES[name] = _FACTORIES[name]()
-    return _INSTANCES[name]
+    """The engine called ``name`` with its options from the environment, built once per process (models load
+    once per worker)."""
+    return cast(OcrEngine, engines.get(OCR, name))
+
+
+def engine_languages(name: str, hint: str | None) -> str | None:
+    """Engine ``name``'s language string for a caller's hint (``de-DE``), or None to keep the configured one."""
+    return engines.language(OCR, name, hint)

@@ -34,14 +34,18 @@ _PACKS = {
 }
 
 
-@lru_cache(maxsize=1)
-def installed_packs() -> frozenset[str]:
-    """The packs of the Tesseract that OCR runs (``PERCEPT_TESSERACT_CMD`` included), asked once per process."""
-    from .tesseract import run_tesseract, tesseract_command
+def installed_packs(command: str | None = None) -> frozenset[str]:
+    """The packs of the Tesseract that OCR runs (``command``, else the configured one), asked once per process."""
+    from .tesseract import tesseract_command
 
-    command = tesseract_command()
-    if not command:
-        return frozenset()
+    found = command or tesseract_command()
+    return _packs(found) if found else frozenset()
+
+
+@lru_cache(maxsize=8)
+def _packs(command: str) -> frozenset[str]:
+    from .tesseract import run_tesseract
+
     try:
         out = run_tesseract([command, "--list-langs"], timeout=60).stdout.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):  # not runnable: no pack can be picked, OCR reports the cause
@@ -49,9 +53,11 @@ def installed_packs() -> frozenset[str]:
     return frozenset(line.strip() for line in out.splitlines()[1:] if line.strip())
 
 
-def tesseract_languages(hint: str | None) -> str | None:
-    """The pack for a caller's language hint, or None to keep the configured default (unknown or not installed)."""
+def tesseract_languages(hint: str | None, command: str | None = None) -> str | None:
+    """The pack for a caller's language hint, or None to keep the configured default (unknown or not installed).
+
+    This is the Tesseract engine's language resolver (``EngineSpec.languages``); ``command`` is its program."""
     if not hint:
         return None
     pack = _PACKS.get(hint.split("-")[0].split("_")[0].lower())
-    return pack if pack and pack in installed_packs() else None
+    return pack if pack and pack in installed_packs(command) else None

@@ -7,12 +7,16 @@ line height starts a new word, and each word's box is the union of its character
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
+from .. import engines
 from ..errors import EngineUnavailable
 from ..lines import join_fragments
 from ..model import Line, Polygon, Word, bounding_polygon
 from .base import OcrResult
+from .options import RapidOcrOptions
 
 # A gap wider than this share of the line height separates two words. CTC character boxes are coarse
 # (gaps inside a word reach 0.4 line heights here), so only clearly wider gaps split run-together words.
@@ -22,13 +26,15 @@ WORD_GAP = 0.6
 class RapidOcrEngine:
     name = "rapidocr"
 
-    def __init__(self) -> None:
+    def __init__(self, options: RapidOcrOptions | None = None) -> None:
+        if options is None:  # the environment's (``percept.engines``)
+            options = cast(RapidOcrOptions, engines.load_options("ocr", "rapidocr"))
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError:  # pragma: no cover - depends on the install
             raise EngineUnavailable("RapidOCR is not installed: pip install 'percept[rapidocr]'.") from None
-        # One thread per engine: the pipeline runs one engine per core.
-        self._ocr = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+        # One thread per engine by default: the pipeline runs one engine per core.
+        self._ocr = RapidOCR(intra_op_num_threads=options.threads, inter_op_num_threads=options.threads)
 
     def recognize(self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None) -> OcrResult:
         bgr = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2))

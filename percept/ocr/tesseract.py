@@ -11,23 +11,27 @@ import os
 import shutil
 import subprocess
 from collections import OrderedDict
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import cv2
 import numpy as np
 
+from .. import engines
 from ..errors import EngineUnavailable, ProcessingError
 from ..lifeline import child_dies_with_us
 from ..model import Line, Word, bounding_polygon, box_polygon
 from .base import OcrResult
+from .options import TesseractOptions
 
 TIMEOUT_S = 300
 
 
-def tesseract_command() -> str | None:
-    """The Tesseract program: ``PERCEPT_TESSERACT_CMD``, else ``tesseract`` on PATH; one rule for OCR and for the
-    language packs a hint can pick."""
-    return os.environ.get("PERCEPT_TESSERACT_CMD") or shutil.which("tesseract")
+def tesseract_command(options: TesseractOptions | None = None) -> str | None:
+    """The Tesseract program: the ``command`` option (``PERCEPT_TESSERACT_CMD``), else ``tesseract`` on PATH; one
+    rule for OCR and for the language packs a hint can pick."""
+    if options is None:
+        options = cast(TesseractOptions, engines.load_options("ocr", "tesseract"))
+    return options.command or shutil.which("tesseract")
 
 
 def run_tesseract(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
@@ -54,20 +58,21 @@ class TesseractEngine:
     # receipts from 9.4% to 8.4% and on tesseract_ocr_gt from 7.2% to 6.4%, at 4% more time per dense page.
     THRESHOLDING: ClassVar[dict[str, str]] = {"otsu": "0", "sauvola": "2"}
 
-    def __init__(self, command: str | None = None, psm: int = 3, thresholding: str | None = None) -> None:
-        found = command or tesseract_command()
+    def __init__(self, options: TesseractOptions | None = None, **overrides: Any) -> None:
+        """``options`` as built by the registry; without them, the environment's with ``overrides`` (``psm=6``)."""
+        if options is None:
+            options = cast(TesseractOptions, engines.load_options("ocr", "tesseract", **overrides))
+        elif overrides:
+            raise TypeError("Give TesseractEngine options or overrides, not both.")
+        self.options = options
+        found = tesseract_command(options)
         if not found:
             raise EngineUnavailable(
                 "Tesseract is not installed: apt-get install tesseract-ocr (or set PERCEPT_TESSERACT_CMD)."
             )
         self.command: str = found
-        self.psm = psm
-        method = (thresholding or os.environ.get("PERCEPT_TESSERACT_THRESHOLDING") or "otsu").lower()
-        if method not in self.THRESHOLDING:
-            raise EngineUnavailable(
-                f"Unknown Tesseract thresholding '{method}'; use one of {', '.join(self.THRESHOLDING)}."
-            )
-        self.thresholding = self.THRESHOLDING[method]
+        self.psm = options.psm
+        self.thresholding = self.THRESHOLDING[options.thresholding]
         self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
     def recognize(self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None) -> OcrResult:

@@ -39,6 +39,9 @@ async def require_key(request: Request) -> None:
         raise Unauthorized("Access denied due to invalid subscription key or wrong API endpoint.")
 
 
+KEY_DEPENDENCIES = [Depends(require_key)]  # every router but health's
+
+
 def base_url(request: Request) -> str:
     """Scheme, host and mount prefix the caller used, ending in '/'."""
     return str(request.base_url)

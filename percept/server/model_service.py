@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from ..custom.registry import MODEL_LIMIT, ModelRecord
 from ..errors import InvalidRequest, Unauthorized
 from ..ids import is_uuid
+from .bodies import EXPIRED, NOT_ISSUED_HERE, CopyAuthorization
 from .operations import TrainJob
 from .services import Services
 from .store import Operation
@@ -76,15 +77,15 @@ async def issue_copy_authorization(services: Services) -> dict[str, Any]:
     return {"modelId": model_id, "accessToken": token, "expirationDateTimeTicks": ticks}
 
 
-async def verify_copy_authorization(services: Services, auth: dict[str, Any]) -> str:
+async def verify_copy_authorization(services: Services, auth: CopyAuthorization) -> str:
     """The target model id of a copy authorization this server signed, unexpired and not used yet."""
-    target, ticks = auth["modelId"], auth["expirationDateTimeTicks"]
-    if not is_uuid(target):  # only UUIDs are ever signed here
-        raise InvalidRequest("'copyAuthorization.modelId' is not a model id this resource issued.")
-    if not isinstance(ticks, int) or ticks < int(time.time() * 10_000_000) + _TICKS_AT_EPOCH:
-        raise InvalidRequest("The copy authorization has expired; get a new one from the target resource.")
+    target, ticks = auth.model_id, auth.expiration_date_time_ticks
+    if not is_uuid(target):  # only UUIDs are ever signed here (the body's check, again before a path is built)
+        raise InvalidRequest(NOT_ISSUED_HERE)
+    if ticks < int(time.time() * 10_000_000) + _TICKS_AT_EPOCH:
+        raise InvalidRequest(EXPIRED)
     expected = await run_in_threadpool(_copy_token, services, target, ticks)
-    if not hmac.compare_digest(expected, str(auth["accessToken"])):
+    if not hmac.compare_digest(expected, str(auth.access_token)):
         raise Unauthorized("The copy authorization was not issued by this resource.")
     if await run_in_threadpool(services.models.get, target) is not None:
         raise InvalidRequest(f"Model '{target}' already exists; a copy authorization is used once.")

@@ -17,18 +17,19 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..errors import NotFound, StoredError
 from ..ids import storage_uuid
 from ..model import Document
-from ..storage import Database, replace_durably, write_durably
+from ..portable import document_from_json, document_to_json
+from ..storage import Database, DatabaseUser, from_row, replace_durably, write_durably
 from .operations import J, job_of
 
 log = logging.getLogger("percept.store")
@@ -76,18 +77,7 @@ class Operation:
 
 
 def _row(r: sqlite3.Row) -> Operation:
-    return Operation(
-        id=r["id"],
-        kind=r["kind"],
-        model_id=r["model_id"],
-        status=r["status"],
-        created=r["created"],
-        updated=r["updated"],
-        expires=r["expires"],
-        params=json.loads(r["params"]),
-        error=StoredError.from_json(r["error"]) if r["error"] else None,
-        parent_id=r["parent_id"],
-    )
+    return from_row(Operation, r, {"params": json.loads, "error": StoredError.from_json})
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -100,17 +90,66 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.executescript(_INDEXES)
 
 
-class OperationStore:
+class _ResultCache:
+    """The documents of the last results read, by operation id, each with the stamp (inode, mtime, size) of the
+    file it was read from: SDK pollers read the same result again and again. Bounded by count and by the total
+    size of the files (a document takes about ten times its gzipped file in memory); a larger file is not kept.
+    The documents are shared between readers, who only render them and never change them."""
+
+    def __init__(self, max_items: int, max_bytes: int) -> None:
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, tuple[tuple[int, int, int], int, Document]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: str, stamp: tuple[int, int, int]) -> Document | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != stamp:
+                return None
+            self._items.move_to_end(key)
+            return item[2]
+
+    def put(self, key: str, stamp: tuple[int, int, int], size: int, doc: Document) -> None:
+        with self._lock:
+            self._drop(key)
+            if size > self.max_bytes or self.max_items <= 0:
+                return
+            self._items[key] = (stamp, size, doc)
+            self._bytes += size
+            while len(self._items) > self.max_items or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._items)))
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._bytes -= item[1]
+
+
+class OperationStore(DatabaseUser):
     """Thread-safe: the event loop and the job threads share one :class:`Database` (which the model registry
     may share too, see ``db``)."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], ttl_seconds: float, db: Database | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        ttl_seconds: float,
+        db: Database | None = None,
+        *,
+        cached_results: int = 8,
+        cached_result_bytes: int = 8 << 20,
+    ) -> None:
         self.root = Path(data_dir)
+        self._results = _ResultCache(cached_results, cached_result_bytes)
         self.files = self.root / "operations"
         self.files.mkdir(parents=True, exist_ok=True)
         self.ttl = ttl_seconds
-        self._owns_db = db is None
-        self.db = db or Database(self.root / "percept.sqlite3")
+        super().__init__(self.root, db)
         with self.db.locked() as conn:
             _migrate(conn)
 
@@ -198,7 +237,8 @@ class OperationStore:
 
     def mark_succeeded(self, op_id: str, result: Document) -> None:
         # Level 1: most of the size saving of higher levels at a fraction of their time on large results.
-        data = gzip.compress(orjson.dumps(result.to_dict()), compresslevel=1, mtime=0)
+        data = gzip.compress(document_to_json(result), compresslevel=1, mtime=0)
+        self._results.discard(op_id)
         write_durably(self.result_path(op_id), data)
         self._set(op_id, SUCCEEDED)
         self.input_path(op_id).unlink(missing_ok=True)
@@ -209,9 +249,10 @@ class OperationStore:
 
     def load_result(self, op_id: str) -> Document:
         """The stored result; one an earlier version pickled raises ``NotFound`` saying so (it is never
-        unpickled: that would run whatever code the file names)."""
+        unpickled: that would run whatever code the file names). The document may be one an earlier call
+        returned (the file unchanged since): render it, never change it."""
         try:
-            data = self.result_path(op_id).read_bytes()
+            fh = self.result_path(op_id).open("rb")
         except FileNotFoundError:
             if self.legacy_result_path(op_id).exists():
                 raise NotFound(
@@ -219,10 +260,20 @@ class OperationStore:
                     " version does not read; submit the document again."
                 ) from None
             raise NotFound(f"The result of operation '{op_id}' was not found or has expired.") from None
-        return Document.from_dict(orjson.loads(gzip.decompress(data)))
+        with fh:
+            st = os.fstat(fh.fileno())
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            doc = self._results.get(op_id, stamp)
+            if doc is not None:
+                return doc
+            data = fh.read()
+        doc = document_from_json(gzip.decompress(data))
+        self._results.put(op_id, stamp, len(data), doc)
+        return doc
 
     def delete(self, op_id: str) -> bool:
         n = self.db.execute("DELETE FROM operations WHERE id = ?", (op_id,))
+        self._results.discard(op_id)
         for path in (self.input_path(op_id), self.result_path(op_id), self.legacy_result_path(op_id)):
             path.unlink(missing_ok=True)
         return n > 0
@@ -259,10 +310,6 @@ class OperationStore:
         if removed:
             log.info("deleted %d files that no operation needs (left by a crash)", removed)
         return removed
-
-    def close(self) -> None:
-        if self._owns_db:
-            self.db.close()
 
 
 def store_input(store: OperationStore, op_id: str, data_path: Path) -> Path:

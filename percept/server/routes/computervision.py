@@ -8,27 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from ...ocr.languages import tesseract_languages
 from ...serializers.computervision import (
     ocr_result,
     read_results_v3,
     recognition_result,
     recognition_results_v21,
 )
-from ..deps import (
-    ServicesDep,
-    accept_document,
-    accepted,
-    base_url,
-    get_operation,
-    load_document,
-    operation_status,
-    poll_headers,
-    read_synchronously,
-    require_key,
-)
+from .. import deps
+from ..deps import ServicesDep
 from ..errors import cv_operation_error
 from ..ids import OperationId
 from ..operations import ReadJob
@@ -43,9 +32,8 @@ _V21_STATUS = {"notStarted": "NotStarted", "running": "Running", "succeeded": "S
 
 def _read_options(language: str | None, **options: Any) -> dict[str, Any]:
     """ReadOptions overrides for a Computer Vision read."""
-    pack = tesseract_languages(language)
-    if pack:
-        options["ocr_languages"] = pack
+    if language:  # the engine maps the hint to its own languages (percept.engines)
+        options["language"] = language
     return options
 
 
@@ -63,13 +51,13 @@ def _ocr_route(router: APIRouter) -> None:
     ) -> dict[str, Any]:
         # detectOrientation=false reads the image as submitted: no quarter turns, orientation "NotDetected".
         options = _read_options(language, detect_orientation=detect_orientation)
-        doc = await read_synchronously(request, services, ReadJob(pages="1", options=options))
+        doc = await deps.read_synchronously(request, services, ReadJob(pages="1", options=options))
         lang = "en" if language in ("unk", "") else language
         return ocr_result(doc, language=lang, detect_orientation=detect_orientation)
 
 
 def _v3(version: str) -> APIRouter:
-    router = APIRouter(prefix=f"/vision/{version}", dependencies=[Depends(require_key)], tags=[f"vision {version}"])
+    router = APIRouter(prefix=f"/vision/{version}", dependencies=deps.KEY_DEPENDENCIES, tags=[f"vision {version}"])
     _ocr_route(router)
 
     @router.post("/read/analyze", status_code=202, response_class=Response)
@@ -77,18 +65,18 @@ def _v3(version: str) -> APIRouter:
         request: Request, services: ServicesDep, language: str | None = None, pages: str | None = None
     ) -> Response:
         job = ReadJob(pages=pages, options=_read_options(language))
-        op = await accept_document(request, services, model_id="cv-read", job=job)
-        return accepted(services, f"{base_url(request)}vision/{version}/read/analyzeResults/{op.id}")
+        op = await deps.accept_document(request, services, model_id="cv-read", job=job)
+        return deps.accepted(services, f"{deps.base_url(request)}vision/{version}/read/analyzeResults/{op.id}")
 
     @router.get("/read/analyzeResults/{operation_id}")
     async def read_result(services: ServicesDep, operation_id: OperationId) -> JSONResponse:
-        op = await get_operation(services, operation_id, "cv-read")
-        body = operation_status(op)
+        op = await deps.get_operation(services, operation_id, "cv-read")
+        body = deps.operation_status(op)
         if op.status == SUCCEEDED:
-            body["analyzeResult"] = read_results_v3(await load_document(services, op))
+            body["analyzeResult"] = read_results_v3(await deps.load_document(services, op))
         elif op.error:
             body["error"] = cv_operation_error(op.error)
-        return JSONResponse(body, headers=poll_headers(services, op))
+        return JSONResponse(body, headers=deps.poll_headers(services, op))
 
     return router
 
@@ -96,8 +84,8 @@ def _v3(version: str) -> APIRouter:
 def _text_operation_routes(router: APIRouter, version: str, status_words: dict[str, str]) -> None:
     async def recognize(request: Request, services: ServicesDep, mode: str) -> Response:
         job = ReadJob(pages="1", mode=mode)
-        op = await accept_document(request, services, model_id="cv-recognize-text", job=job)
-        return accepted(services, f"{base_url(request)}vision/{version}/textOperations/{op.id}")
+        op = await deps.accept_document(request, services, model_id="cv-recognize-text", job=job)
+        return deps.accepted(services, f"{deps.base_url(request)}vision/{version}/textOperations/{op.id}")
 
     if version == "v1.0":
 
@@ -113,38 +101,38 @@ def _text_operation_routes(router: APIRouter, version: str, status_words: dict[s
 
     @router.get("/textOperations/{operation_id}")
     async def text_operation(services: ServicesDep, operation_id: OperationId) -> JSONResponse:
-        op = await get_operation(services, operation_id, "cv-recognize-text")
+        op = await deps.get_operation(services, operation_id, "cv-recognize-text")
         body: dict[str, Any] = {"status": status_words[op.status]}
         if op.status == SUCCEEDED:
-            doc = await load_document(services, op)
+            doc = await deps.load_document(services, op)
             body["recognitionResult"] = recognition_result(doc.pages[0])
-        return JSONResponse(body, headers=poll_headers(services, op))
+        return JSONResponse(body, headers=deps.poll_headers(services, op))
 
 
 def _v2(version: str) -> APIRouter:
-    router = APIRouter(prefix=f"/vision/{version}", dependencies=[Depends(require_key)], tags=[f"vision {version}"])
+    router = APIRouter(prefix=f"/vision/{version}", dependencies=deps.KEY_DEPENDENCIES, tags=[f"vision {version}"])
     _ocr_route(router)
     _text_operation_routes(router, version, _V21_STATUS if version == "v2.1" else _LEGACY_STATUS)
     if version == "v2.1":
 
         @router.post("/read/core/asyncBatchAnalyze", status_code=202, response_class=Response)
         async def batch_read(request: Request, services: ServicesDep) -> Response:
-            op = await accept_document(request, services, model_id="cv-batch-read", job=ReadJob())
-            return accepted(services, f"{base_url(request)}vision/v2.1/read/operations/{op.id}")
+            op = await deps.accept_document(request, services, model_id="cv-batch-read", job=ReadJob())
+            return deps.accepted(services, f"{deps.base_url(request)}vision/v2.1/read/operations/{op.id}")
 
         @router.get("/read/operations/{operation_id}")
         async def batch_read_result(services: ServicesDep, operation_id: OperationId) -> JSONResponse:
-            op = await get_operation(services, operation_id, "cv-batch-read")
+            op = await deps.get_operation(services, operation_id, "cv-batch-read")
             body: dict[str, Any] = {"status": _V21_STATUS[op.status]}
             if op.status == SUCCEEDED:
-                body["recognitionResults"] = recognition_results_v21(await load_document(services, op))
-            return JSONResponse(body, headers=poll_headers(services, op))
+                body["recognitionResults"] = recognition_results_v21(await deps.load_document(services, op))
+            return JSONResponse(body, headers=deps.poll_headers(services, op))
 
     return router
 
 
 def _v1() -> APIRouter:
-    router = APIRouter(prefix="/vision/v1.0", dependencies=[Depends(require_key)], tags=["vision v1.0"])
+    router = APIRouter(prefix="/vision/v1.0", dependencies=deps.KEY_DEPENDENCIES, tags=["vision v1.0"])
     _ocr_route(router)
     _text_operation_routes(router, "v1.0", _LEGACY_STATUS)
     return router

@@ -12,18 +12,9 @@ from ...custom.registry import CREATING, READY, ModelRecord
 from ...errors import InvalidRequest
 from ...serializers.formrecognizer_v2 import custom_result, failed_result
 from ...serializers.models_v2 import model_body, model_list
-from ..deps import (
-    V2_DEPENDENCIES,
-    ServicesDep,
-    V2Version,
-    accept_document,
-    accepted,
-    base_url,
-    get_operation,
-    load_document,
-    operation_status,
-    poll_headers,
-)
+from .. import deps
+from ..bodies import ComposeRequest, CopyRequest, TrainRequest, parse_body
+from ..deps import ServicesDep, V2Version
 from ..errors import fr2_operation_error
 from ..ids import ModelNotFoundV2, ResultId, V2ModelId, is_uuid, v2_model_not_found
 from ..inputs import read_json_body
@@ -34,41 +25,27 @@ from ..store import FAILED, SUCCEEDED
 
 router = APIRouter(
     prefix="/formrecognizer/{path_version}/custom/models",
-    dependencies=V2_DEPENDENCIES,
+    dependencies=deps.V2_DEPENDENCIES,
     tags=["formrecognizer v2 custom"],
 )
 
 
 def _model_url(request: Request, path_version: str, model_id: str) -> str:
-    return f"{base_url(request)}formrecognizer/{path_version}/custom/models/{model_id}"
+    return f"{deps.base_url(request)}formrecognizer/{path_version}/custom/models/{model_id}"
 
 
 @router.post("", status_code=201, response_class=Response)
 async def train(request: Request, services: ServicesDep, path_version: str, version: V2Version) -> Response:
-    body = await read_json_body(request)
-    source = body.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise InvalidRequest("'source' is required: the SAS URL of a blob container (or an allowed local folder).")
-    filt = body.get("sourceFilter") or {}
-    if not isinstance(filt, dict):
-        raise InvalidRequest("'sourceFilter' must be an object with 'prefix' and 'includeSubFolders'.")
-    prefix = filt.get("prefix") or ""
-    if not isinstance(prefix, str) or len(prefix) > 1024:
-        raise InvalidRequest("'sourceFilter.prefix' must be a string of at most 1024 characters.")
-    use_labels = body.get("useLabelFile", False)
-    if not isinstance(use_labels, bool):
-        raise InvalidRequest("'useLabelFile' must be true or false.")
-    name = body.get("modelName")
-    if name is not None and (not isinstance(name, str) or len(name) > 1024):
-        raise InvalidRequest("'modelName' must be a string of at most 1024 characters.")
+    body = parse_body(TrainRequest, await read_json_body(request))
     params = {
-        "source": source.strip(),
-        "prefix": prefix,
-        "includeSubFolders": bool(filt.get("includeSubFolders", False)),
-        "useLabelFile": use_labels,
+        "source": body.source,
+        "prefix": body.source_filter.prefix,
+        "includeSubFolders": body.source_filter.include_sub_folders,
+        "useLabelFile": body.use_label_file,
         "version": version,
     }
-    rec = await start_model_operation(services, str(uuid.uuid4()), name if version == "2.1" else None, params)
+    name = body.model_name if version == "2.1" else None
+    rec = await start_model_operation(services, str(uuid.uuid4()), name, params)
     return Response(status_code=201, headers={"Location": _model_url(request, path_version, rec.id)})
 
 
@@ -77,15 +54,11 @@ async def compose(request: Request, services: ServicesDep, path_version: str, ve
     """v2.1: one model answering for several models trained with labels."""
     if version != "2.1":
         raise InvalidRequest("Composing models is available from v2.1.")
-    body = await read_json_body(request)
-    ids = body.get("modelIds")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids) or len(ids) > 100:
-        raise InvalidRequest("'modelIds' must list between 1 and 100 model ids.")
+    raw = await read_json_body(request)
+    ids = parse_body(ComposeRequest, raw, exclude=("modelName",)).model_ids
     for model_id in ids:
         await _record(services, model_id)  # a malformed id is answered as an unknown one: 1022
-    name = body.get("modelName")
-    if name is not None and not isinstance(name, str):
-        raise InvalidRequest("'modelName' must be a string.")
+    name = parse_body(ComposeRequest, raw).model_name  # checked once the models exist
     params = {"action": "compose", "components": ids, "version": "2.1", "useLabelFile": True}
     rec = await start_model_operation(services, str(uuid.uuid4()), name, params)
     return Response(status_code=201, headers={"Location": _model_url(request, path_version, rec.id)})
@@ -113,26 +86,23 @@ async def copy(
     rec = await _record(services, model_id)
     if rec.status != READY:
         raise InvalidRequest(f"Model '{model_id}' is not ready (its status is {rec.status}).")
-    body = await read_json_body(request)
-    auth = body.get("copyAuthorization")
-    if not isinstance(auth, dict) or not all(k in auth for k in ("modelId", "accessToken", "expirationDateTimeTicks")):
-        raise InvalidRequest("'copyAuthorization' must carry modelId, accessToken and expirationDateTimeTicks.")
-    target = await verify_copy_authorization(services, auth)
+    body = parse_body(CopyRequest, await read_json_body(request))
+    target = await verify_copy_authorization(services, body.copy_authorization)
     params = {"action": "copy", "copy_of": model_id, "version": rec.params.get("version", "2.1")}
     params["useLabelFile"] = rec.params.get("useLabelFile", False)
     copied = await start_model_operation(services, target, rec.name, params)
     location = f"{_model_url(request, path_version, model_id)}/copyResults/{copied.params['operation']}"
-    return accepted(services, location)
+    return deps.accepted(services, location)
 
 
 @router.get("/{model_id}/copyResults/{result_id}")
 async def copy_result(services: ServicesDep, model_id: V2ModelId, result_id: ResultId) -> JSONResponse:
-    op = await get_operation(services, result_id, kind=TRAIN)
-    body = operation_status(op)
+    op = await deps.get_operation(services, result_id, kind=TRAIN)
+    body = deps.operation_status(op)
     body["copyResult"] = {"modelId": op.model_id}
     if op.status == FAILED and op.error:
         body["copyResult"]["errors"] = [fr2_operation_error(op.error)]
-    return JSONResponse(body, headers=poll_headers(services, op))
+    return JSONResponse(body, headers=deps.poll_headers(services, op))
 
 
 async def _record(services: ServicesDep, model_id: str) -> ModelRecord:
@@ -186,19 +156,19 @@ async def analyze(
         raise InvalidRequest("The pages parameter is available from v2.1.")
     details = request.query_params.get("includeTextDetails", "false").lower() == "true"
     job = ReadJob(pages=pages, version=version, options={"layout": True}, custom_model=model_id, include_text=details)
-    op = await accept_document(request, services, model_id=model_id, job=job)
+    op = await deps.accept_document(request, services, model_id=model_id, job=job)
     location = f"{_model_url(request, path_version, model_id)}/analyzeResults/{op.id}"
-    return accepted(services, location)
+    return deps.accepted(services, location)
 
 
 @router.get("/{model_id}/analyzeResults/{result_id}")
 async def analyze_result(services: ServicesDep, model_id: V2ModelId, result_id: ResultId) -> JSONResponse:
-    op = await get_operation(services, result_id, model_id)
-    body = operation_status(op)
+    op = await deps.get_operation(services, result_id, model_id)
+    body = deps.operation_status(op)
     if op.status == SUCCEEDED:
-        doc = await load_document(services, op)
+        doc = await deps.load_document(services, op)
         job = op.job(ReadJob)
         body["analyzeResult"] = custom_result(doc, job.version, job.include_text)
     elif op.status == FAILED and op.error:
         body["analyzeResult"] = failed_result(op.job(ReadJob).version, fr2_operation_error(op.error))
-    return JSONResponse(body, headers=poll_headers(services, op))
+    return JSONResponse(body, headers=deps.poll_headers(services, op))

@@ -7,20 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ...errors import InvalidRequest
-from ...ocr.languages import tesseract_languages
 from ...serializers.formrecognizer_v2 import failed_result, layout_result
-from ..deps import (
-    V2_DEPENDENCIES,
-    ServicesDep,
-    V2Version,
-    accept_document,
-    accepted,
-    base_url,
-    get_operation,
-    load_document,
-    operation_status,
-    poll_headers,
-)
+from .. import deps
+from ..deps import ServicesDep, V2Version
 from ..errors import fr2_operation_error
 from ..ids import ResultId
 from ..operations import ReadJob
@@ -30,7 +19,9 @@ from ..store import FAILED, SUCCEEDED
 LAYOUT = "layout"  # the operation's model id
 
 
-router = APIRouter(prefix="/formrecognizer/{path_version}", dependencies=V2_DEPENDENCIES, tags=["formrecognizer v2"])
+router = APIRouter(
+    prefix="/formrecognizer/{path_version}", dependencies=deps.V2_DEPENDENCIES, tags=["formrecognizer v2"]
+)
 
 
 @router.post("/layout/analyze", status_code=202, response_class=Response)
@@ -49,22 +40,21 @@ async def analyze_layout(
     if version == "2.0" and pages:
         raise InvalidRequest("The pages parameter is available from v2.1.")
     options: dict[str, Any] = {"layout": True}
-    pack = tesseract_languages(language)
-    if pack:
-        options["ocr_languages"] = pack
+    if language:  # the engine maps the hint to its own languages (percept.engines)
+        options["language"] = language
     job = ReadJob(pages=pages, version=version, options=options)
-    op = await accept_document(request, services, model_id=LAYOUT, job=job)
-    location = f"{base_url(request)}formrecognizer/{path_version}/layout/analyzeResults/{op.id}"
-    return accepted(services, location)
+    op = await deps.accept_document(request, services, model_id=LAYOUT, job=job)
+    location = f"{deps.base_url(request)}formrecognizer/{path_version}/layout/analyzeResults/{op.id}"
+    return deps.accepted(services, location)
 
 
 @router.get("/layout/analyzeResults/{result_id}")
 async def layout_analyze_result(services: ServicesDep, result_id: ResultId) -> JSONResponse:
-    op = await get_operation(services, result_id, LAYOUT)
-    body = operation_status(op)
+    op = await deps.get_operation(services, result_id, LAYOUT)
+    body = deps.operation_status(op)
     if op.status == SUCCEEDED:
-        doc = await load_document(services, op)
+        doc = await deps.load_document(services, op)
         body["analyzeResult"] = layout_result(doc, op.job(ReadJob).version)
     elif op.status == FAILED and op.error:
         body["analyzeResult"] = failed_result(op.job(ReadJob).version, fr2_operation_error(op.error))
-    return JSONResponse(body, headers=poll_headers(services, op))
+    return JSONResponse(body, headers=deps.poll_headers(services, op))
