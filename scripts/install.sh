@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install everything Percept needs into .venv: Debian packages where this machine allows, then the Python package.
-# Usage: scripts/install.sh [extras]   (extras default to "all,test")
+# Usage: scripts/install.sh [extras]   (extras default to "all,captions,test")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1:-all,test}"
+extras="${1:-all,captions,test}"
 
 # apt-get as root, or through sudo; fails (status 1) where neither is possible.
 apt_install() {
@@ -32,6 +32,12 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# The captions extra needs torch: take the CPU build (pip finds 2.13.0 on these machines' disk) before anything
+# asks for a torch range that would pull a CUDA build of several GB.
+case ",${extras}," in
+  *,captions,*) .venv/bin/python -c "import torch" 2>/dev/null ||
+    .venv/bin/python -m pip install -q torch==2.13.0 ;;
+esac
 .venv/bin/python -m pip install -q -e ".[${extras}]"
 # Azurite (the Azure Storage emulator, from the npm registry) for the custom-model tests: training reads blob
 # containers by SAS URL. npm comes from apt where this machine allows. Without npm the Azurite tests skip, except

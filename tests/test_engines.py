@@ -50,7 +50,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _demo(**kwargs: object) -> EngineSpec[Demo, DemoOptions]:
-    return engines.register(EngineSpec("tags", "demo", _build, DemoOptions, **kwargs))  # type: ignore[arg-type]
+    return engines.register(EngineSpec("sketches", "demo", _build, DemoOptions, **kwargs))  # type: ignore[arg-type]
 
 
 def test_the_ocr_engines_are_registered_as_a_kind() -> None:
@@ -66,8 +66,8 @@ def test_unknown_engines_and_kinds_name_what_there_is() -> None:
     with pytest.raises(EngineUnavailable, match=r"Unknown engine kind 'telepathy'; kinds: .*ocr"):
         engines.spec("telepathy", "any")
     _demo()
-    with pytest.raises(EngineUnavailable, match=r"Unknown tags engine 'other'; available: demo\."):
-        engines.get("tags", "other")
+    with pytest.raises(EngineUnavailable, match=r"Unknown sketches engine 'other'; available: demo\."):
+        engines.get("sketches", "other")
 
 
 def test_options_are_typed_and_a_bad_value_is_refused_clearly() -> None:
@@ -87,13 +87,13 @@ def test_options_are_typed_and_a_bad_value_is_refused_clearly() -> None:
 
 def test_options_come_from_the_environment_by_one_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     _demo()
-    assert engines.env_name("tags", "demo", "size") == "PERCEPT_TAGS_DEMO_SIZE"
-    monkeypatch.setenv("PERCEPT_TAGS_DEMO_SIZE", "7")
-    assert engines.get("tags", "demo").options.size == 7
-    assert engines.load_options("tags", "demo", size=9) == DemoOptions(size=9)  # an explicit value wins
-    monkeypatch.setenv("PERCEPT_TAGS_DEMO_SIZE", "0")
-    with pytest.raises(EngineUnavailable, match=r"size='0' \(from PERCEPT_TAGS_DEMO_SIZE\)"):
-        engines.get("tags", "demo")
+    assert engines.env_name("sketches", "demo", "size") == "PERCEPT_SKETCHES_DEMO_SIZE"
+    monkeypatch.setenv("PERCEPT_SKETCHES_DEMO_SIZE", "7")
+    assert engines.get("sketches", "demo").options.size == 7
+    assert engines.load_options("sketches", "demo", size=9) == DemoOptions(size=9)  # an explicit value wins
+    monkeypatch.setenv("PERCEPT_SKETCHES_DEMO_SIZE", "0")
+    with pytest.raises(EngineUnavailable, match=r"size='0' \(from PERCEPT_SKETCHES_DEMO_SIZE\)"):
+        engines.get("sketches", "demo")
 
 
 def test_tesseract_keeps_its_first_variable_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,21 +112,21 @@ def test_tesseract_keeps_its_first_variable_names(monkeypatch: pytest.MonkeyPatc
 
 def test_an_engine_is_built_once_per_options() -> None:
     _demo()
-    first = engines.get("tags", "demo")
-    assert engines.get("tags", "demo") is first
-    assert engines.get("tags", "demo", DemoOptions()) is first  # the same options as the environment's
-    other = engines.get("tags", "demo", DemoOptions(size=5))
+    first = engines.get("sketches", "demo")
+    assert engines.get("sketches", "demo") is first
+    assert engines.get("sketches", "demo", DemoOptions()) is first  # the same options as the environment's
+    other = engines.get("sketches", "demo", DemoOptions(size=5))
     assert other is not first and other.options.size == 5
-    assert engines.get("tags", "demo", DemoOptions(size=5)) is other
+    assert engines.get("sketches", "demo", DemoOptions(size=5)) is other
     assert len(BUILT) == 2
 
 
 def test_a_missing_dependency_names_what_to_install() -> None:
-    engines.register(EngineSpec("tags", "missing", _missing, DemoOptions, needs="pip install 'percept[tags]'"))
+    engines.register(EngineSpec("sketches", "missing", _missing, DemoOptions, needs="pip install 'percept[sketches]'"))
     with pytest.raises(
-        EngineUnavailable, match=r"tags engine 'missing' is not installed: pip install 'percept\[tags\]'"
+        EngineUnavailable, match=r"sketches engine 'missing' is not installed: pip install 'percept\[sketches\]'"
     ):
-        engines.get("tags", "missing")
+        engines.get("sketches", "missing")
 
 
 def _fake_tesseract(tmp_path: Path, packs: list[str]) -> str:

@@ -24,7 +24,17 @@ from .errors import error_response, family_of
 from .jobs import JobRunner
 from .lock import DataDirLock
 from .responses import FastJSONResponse
-from .routes import analyze_v3, computervision, custom_v2, formrecognizer_v2, health
+from .routes import (
+    analyze_v3,
+    computervision,
+    custom_v2,
+    formrecognizer_v2,
+    gallery,
+    health,
+    imageanalysis,
+    models_v3,
+    vision,
+)
 from .services import Services, resolve_keys
 from .store import OperationStore
 
@@ -144,11 +154,16 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         return error_response(family, 500, "InternalServerError", None, "An unexpected error occurred.", _rid(request))
 
     app.include_router(health.router)
-    for router in analyze_v3.routers():
+    for router in analyze_v3.routers():  # each service root also answers the model routes
+        router.include_router(models_v3.router)
         app.include_router(router)
     for router in computervision.routers():
         app.include_router(router)
+    for router in vision.routers():  # image analysis v1.0–v3.2; its lifespan runs the vision worker pool
+        app.include_router(router)
+    app.include_router(imageanalysis.router)
     app.include_router(formrecognizer_v2.router)
     app.include_router(custom_v2.router)
+    app.include_router(gallery.router)
     app.add_middleware(NormalizePath)
     return app
