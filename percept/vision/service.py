@@ -22,7 +22,7 @@ from .analyze import VisionRequest
 from .image import ImageLimits, TooManyRequests
 from .model import ImageAnalysis
 from .settings import VisionSettings
-from .worker import analyze_bytes, area_of_interest, init_vision_worker, thumbnail_bytes
+from .worker import analyze_bytes, area_of_interest, gallery_embedding, init_vision_worker, thumbnail_bytes
 
 log = logging.getLogger("percept.vision")
 T = TypeVar("T")
@@ -86,6 +86,9 @@ class VisionService:
 
     async def thumbnail(self, data: bytes, limits: ImageLimits, width: int, height: int, smart: bool) -> bytes:
         return await self._run(thumbnail_bytes, data, limits, width, height, smart, self.settings)
+
+    async def gallery_embedding(self, kind: str, data: bytes) -> tuple[Any, str]:
+        return await self._run(gallery_embedding, kind, data)
 
     def stop(self) -> None:
         """End the workers; a request still running gets an error."""

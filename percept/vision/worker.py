@@ -5,6 +5,7 @@ accessor)."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .analyze import VisionRequest, analyze_image
 from .features import Feature
@@ -34,6 +35,14 @@ def analyze_bytes(data: bytes, limits: ImageLimits, request: VisionRequest, sett
 def area_of_interest(data: bytes, limits: ImageLimits, settings: VisionSettings) -> ImageAnalysis:
     """The analysis with only ``area_of_interest`` asked for (the v2.1+ ``/areaOfInterest`` route)."""
     return analyze_bytes(data, limits, VisionRequest(frozenset({Feature.AREA_OF_INTEREST})), settings)
+
+
+def gallery_embedding(kind: str, data: bytes) -> tuple[Any, str]:
+    """The embedding an enrolment photo adds to gallery ``kind`` and the embedder's name (models stay in the
+    workers; the server process loads none)."""
+    from .gallery import decode_picture, embed_for
+
+    return embed_for(kind, decode_picture(data))
 
 
 def thumbnail_bytes(

@@ -2,7 +2,7 @@
 REST). Percept's own routes, under ``/percept/galleries``, behind the subscription key like every API route.
 
 An enrolment is one photo per request (the body, any image type); more photos of a name are added by posting
-again. The embedding is computed in a thread of the server process (YuNet and SFace are small), not the workers.
+again. The embedding is computed in the image analysis worker pool, like every model run.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ...vision.gallery_store import KINDS, GalleryStore
 from .. import deps
 from ..deps import ServicesDep
 from ..responses import FastJSONResponse as JSONResponse
+from ..vision_http import get_vision
 
 # Largest photo accepted for enrolment.
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -50,13 +51,6 @@ async def _image_bytes(request: Request) -> bytes:
     return bytes(body)
 
 
-def _enrol(store: GalleryStore, name: str, data: bytes) -> dict[str, Any]:
-    from ...vision.gallery import decode_picture, embed_for
-
-    row, model = embed_for(store.kind, decode_picture(data))
-    return store.add(name, row, model).summary()
-
-
 @router.get("/{kind}")
 async def list_entries(kind: str, services: ServicesDep) -> dict[str, Any]:
     store = _store(services, kind)
@@ -70,8 +64,9 @@ async def add_entry(
 ) -> JSONResponse:
     store = _store(services, kind)
     data = await _image_bytes(request)
-    entry = await run_in_threadpool(_enrol, store, name, data)
-    return JSONResponse(entry, status_code=201)
+    row, model = await get_vision(request).gallery_embedding(store.kind, data)
+    entry = await run_in_threadpool(store.add, name, row, model)
+    return JSONResponse(entry.summary(), status_code=201)
 
 
 @router.delete("/{kind}/entries/{name_or_id}", status_code=204)
