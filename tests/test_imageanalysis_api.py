@@ -150,3 +150,46 @@ def test_raw_errors(server, pictures) -> None:  # type: ignore[no-untyped-def]
         headers={"Ocp-Apim-Subscription-Key": KEY},
     )
     assert refused.status_code == 400 and refused.json()["error"]["innererror"]["code"] == "InvalidImageUrl"
+
+
+@pytest.mark.parametrize(
+    ("feature", "picture"),
+    [
+        ("TAGS", "cat"),
+        ("CAPTION", "coffee"),
+        ("DENSE_CAPTIONS", "street"),
+        ("OBJECTS", "street"),
+        ("PEOPLE", "person"),
+        ("SMART_CROPS", "person"),
+        ("READ", "scan"),
+    ],
+)
+def test_each_feature_from_url(client, files, truth: str, feature: str, picture: str) -> None:  # type: ignore[no-untyped-def]
+    """``analyze_from_url`` for every feature alone: only that result comes back, with the right content."""
+    from azure.ai.vision.imageanalysis.models import VisualFeatures as F
+
+    result = client.analyze_from_url(f"http://localhost:{files.port}/{picture}", visual_features=[getattr(F, feature)])
+    present = {
+        name
+        for name in ("tags", "caption", "dense_captions", "objects", "people", "smart_crops", "read")
+        if getattr(result, name) is not None
+    }
+    assert present == {feature.lower()}
+    if feature == "TAGS":
+        assert "cat" in [t.name for t in result.tags.list]
+    elif feature == "CAPTION":
+        assert "coffee" in result.caption.text
+    elif feature == "DENSE_CAPTIONS":
+        regions = result.dense_captions.list
+        assert regions[0].bounding_box.x == 0 and regions[0].bounding_box.width == result.metadata.width
+        assert any("car" in r.text for r in regions), [r.text for r in regions]
+    elif feature == "OBJECTS":
+        assert sum(o.tags[0].name == "car" for o in result.objects.list) >= 2
+    elif feature == "PEOPLE":
+        assert len([p for p in result.people.list if p.confidence >= 0.5]) == 1
+    elif feature == "SMART_CROPS":
+        crop = result.smart_crops.list[0].bounding_box
+        assert 0 < crop.width <= result.metadata.width and 0 < crop.height <= result.metadata.height
+    else:
+        words = " ".join(line.text for block in result.read.blocks for line in block.lines).split()
+        assert words[:5] == truth.split()[:5]

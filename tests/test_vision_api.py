@@ -300,3 +300,19 @@ def test_pool_refuses_past_its_queue_with_retry_after() -> None:
         assert asyncio.run(scenario()) == (429, 2, 0)
     finally:
         service.stop()
+
+
+def test_sdk_url_variants_of_tag_detect_area_and_ocr(client, files, pictures, scan_png, truth) -> None:  # type: ignore[no-untyped-def]
+    """The methods the other tests drive only one way: tag from a stream, detect, area of interest and printed
+    text from a URL."""
+    with open(pictures["cat"], "rb") as fh:
+        assert "cat" in [t.name for t in client.tag_image_in_stream(fh).tags]
+    found = client.detect_objects(url(files, "street"))
+    assert "car" in [o.object_property for o in found.objects]
+    area = client.get_area_of_interest(url(files, "person"))
+    box, meta = area.area_of_interest, area.metadata
+    assert 0 < box.w <= meta.width and 0 < box.h <= meta.height
+    files.files["/scan"] = scan_png.read_bytes()
+    ocr = client.recognize_printed_text(True, url(files, "scan"))
+    words = [w.text for region in ocr.regions for line in region.lines for w in line.words]
+    assert truth.split()[:5] == words[:5], words[:10]
