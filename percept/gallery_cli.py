@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import PerceptError
+from .vision_cli import guarded
 
 KINDS = ("celebrities", "landmarks")
 
@@ -30,21 +30,6 @@ def _root(args: argparse.Namespace) -> Path:
 def _print(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
-
-
-def _guarded(args: argparse.Namespace, run: Any) -> int:
-    """Run a sub-command; its errors become one line on stderr and exit status 1."""
-    try:
-        return int(run(args))
-    except PerceptError as exc:
-        print(f"percept: {exc.message}", file=sys.stderr)
-    except FileNotFoundError as exc:
-        print(f"percept: file not found: {exc.filename}", file=sys.stderr)
-    except IsADirectoryError as exc:
-        print(f"percept: not a file: {exc.filename}", file=sys.stderr)
-    except PermissionError as exc:
-        print(f"percept: permission denied: {exc.filename}", file=sys.stderr)
-    return 1
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -94,16 +79,16 @@ def add_gallery_commands(subparsers: Any) -> argparse.ArgumentParser:
     add.add_argument("kind", choices=KINDS)
     add.add_argument("name", help="the name to report, 1-100 characters")
     add.add_argument("images", nargs="+", help="JPEG, PNG, BMP, GIF, TIFF or WebP files")
-    add.set_defaults(func=lambda a: _guarded(a, _add))
+    add.set_defaults(func=guarded(_add))
 
     ls = sub.add_parser("list", parents=[data_dir], help="list enrolled names")
     ls.add_argument("kind", nargs="?", choices=KINDS)
-    ls.set_defaults(func=lambda a: _guarded(a, _list))
+    ls.set_defaults(func=guarded(_list))
 
     rm = sub.add_parser("remove", parents=[data_dir], help="remove a name (or an id) and its photos' embeddings")
     rm.add_argument("kind", choices=KINDS)
     rm.add_argument("name", help="the name, or the id 'list' shows")
-    rm.set_defaults(func=lambda a: _guarded(a, _remove))
+    rm.set_defaults(func=guarded(_remove))
     return gallery
 
 

@@ -1,9 +1,9 @@
 """``percept analyze-image`` and ``percept thumbnail``: image analysis in this process, without a server.
 
 The answer is what the server's route would answer for the same picture and parameters: the parameters go through
-the routes' own checks (so the error texts are the API's), the picture is decoded under that API's limits, and the
-body comes from the same serializers. Exit status: 0 done, 1 with one ``percept: ...`` line on stderr when the
-picture, a parameter or the output is wrong.
+the routes' own checks (:mod:`.vision.params`, so the error texts are the API's), the picture is decoded under that
+API's limits, and the body comes from the same serializers. Exit status: 0 done, 1 with one ``percept: ...`` line
+on stderr when the picture, a parameter or the output is wrong.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import PerceptError
 
 if TYPE_CHECKING:
-    from .vision.features import Feature
+    from .vision.analyze import VisionRequest
     from .vision.settings import VisionSettings
 
 CV_VERSIONS = ("v1.0", "v2.0", "v2.1", "v3.0", "v3.1", "v3.2")
@@ -33,10 +33,10 @@ class CliError(Exception):
     """A mistake on the command line the API has no error for (an output that cannot be written)."""
 
 
-def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """``run`` whose errors become one line on stderr and exit status 1."""
+def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``run`` whose errors become one line on stderr and exit status 1 (``percept gallery`` uses it too)."""
 
-    def guarded(args: argparse.Namespace) -> int:
+    def run_guarded(args: argparse.Namespace) -> int:
         try:
             return run(args)
         except PerceptError as exc:
@@ -51,7 +51,7 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
             print(f"percept: permission denied: {exc.filename}", file=sys.stderr)
         return 1
 
-    return guarded
+    return run_guarded
 
 
 def _settings(data_dir: str | None) -> VisionSettings:
@@ -60,55 +60,21 @@ def _settings(data_dir: str | None) -> VisionSettings:
     return VisionSettings(gallery_dir=str(Path(data_dir) / "galleries")) if data_dir else VisionSettings()
 
 
-def _ia_features(value: str) -> frozenset[Feature]:
-    """4.0's ``features``, as :mod:`.server.routes.imageanalysis` checks them."""
-    from .server.routes.imageanalysis import _NAMES, FEATURES
-    from .vision.image import NotSupportedVisualFeature
+def _request(args: argparse.Namespace) -> VisionRequest:
+    """The route's query checks (:mod:`.vision.params`), in its order, on the command's options."""
+    from .vision import params
+    from .vision.image import InvalidDetails
 
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise NotSupportedVisualFeature("At least one visual feature must be specified in 'features'.")
-    out: set[Feature] = set()
-    for name in names:
-        feature = FEATURES.get(name.lower())
-        if feature is None:
-            raise NotSupportedVisualFeature(f"The feature '{name}' is not supported; use {_NAMES}.")
-        out.add(feature)
-    return frozenset(out)
-
-
-def _cv_request(args: argparse.Namespace) -> tuple[Any, frozenset[Feature]]:
-    """v1.0–v3.2 ``analyze``'s query, checked by the route's own functions and in its order."""
-    from .server.routes.vision import _V2_1_ONLY, LANGUAGES, details, visual_features
-    from .vision.analyze import VisionRequest
-    from .vision.image import NotSupportedLanguage
-
-    version, lang = args.api, args.language
+    if args.api == IA_VERSION:
+        request = params.ia_analyze(IA_DEFAULT if args.features is None else args.features, args.language)
+        if args.details:
+            raise InvalidDetails("Image Analysis 4.0 has no details; Celebrities and Landmarks are v1.0–v3.2 only.")
+        return request
     value = args.features
     if value is None:  # the default set, less what this version or language does not offer
-        older = version in ("v1.0", "v2.0") or lang != "en"
+        older = params.older(args.api) or args.language != "en"
         value = ",".join(n for n in CV_DEFAULT.split(",") if not (older and n == "Objects"))
-    features = visual_features(version, value)
-    more = details(version, args.details)
-    if lang not in LANGUAGES:
-        raise NotSupportedLanguage(f"The language '{lang}' is not supported; use one of {', '.join(LANGUAGES)}.")
-    if lang != "en" and features & _V2_1_ONLY:
-        raise NotSupportedLanguage("Objects and Brands are only available in English.")
-    return VisionRequest(features, language=lang, details=more), features
-
-
-def _ia_request(args: argparse.Namespace) -> tuple[Any, frozenset[Feature]]:
-    from .server.routes.imageanalysis import LANGUAGES
-    from .vision.analyze import VisionRequest
-    from .vision.image import InvalidDetails, NotSupportedLanguage
-
-    features = _ia_features(IA_DEFAULT if args.features is None else args.features)
-    if args.language not in LANGUAGES:
-        langs = ", ".join(LANGUAGES)
-        raise NotSupportedLanguage(f"The language '{args.language}' is not supported; use one of {langs}.")
-    if args.details:
-        raise InvalidDetails("Image Analysis 4.0 has no details; Celebrities and Landmarks are v1.0–v3.2 only.")
-    return VisionRequest(features, language=args.language), features
+    return params.cv_analyze(args.api, value, args.details, args.language)
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -118,17 +84,17 @@ def _analyze(args: argparse.Namespace) -> int:
     from .vision.worker import analyze_bytes
 
     ia = args.api == IA_VERSION
-    request, features = _ia_request(args) if ia else _cv_request(args)
+    request = _request(args)
     data = Path(args.file).read_bytes()
     result = analyze_bytes(data, IA_LIMITS if ia else CV_LIMITS, request, _settings(args.data_dir))
     if ia:
         from .serializers.imageanalysis import result_body
 
-        body = result_body(result, features)
+        body = result_body(result, request.features)
     else:
         from .serializers.vision import analyze_body
 
-        body = analyze_body(args.api, result, str(uuid.uuid4()), features)
+        body = analyze_body(args.api, result, str(uuid.uuid4()), request.features)
     option = orjson.OPT_APPEND_NEWLINE | (orjson.OPT_INDENT_2 if args.pretty else 0)
     sys.stdout.buffer.write(orjson.dumps(body, option=option))
     sys.stdout.flush()
@@ -136,17 +102,15 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _size(text: str) -> tuple[int, int]:
-    """``WxH``, each side 1..1024 (the API's InvalidThumbnailSize text for a side out of range)."""
+    """``WxH``, each side checked as generateThumbnail's ``width`` and ``height`` are."""
+    from .vision import params
     from .vision.image import InvalidThumbnailSize
 
     match = _SIZE.match(text)
     if match is None:
         raise InvalidThumbnailSize(f"The thumbnail size '{text}' is not valid: write it as WIDTHxHEIGHT, e.g. 100x100.")
-    sides = (int(match[1]), int(match[2]))
-    for name, side in zip(("width", "height"), sides, strict=True):
-        if not 1 <= side <= 1024:
-            raise InvalidThumbnailSize(f"The thumbnail {name} '{side}' is not valid: it must be between 1 and 1024.")
-    return sides
+    width, height = (str(int(side)) for side in match.groups())  # "0100" is reported as 100
+    return params.thumbnail_size("v3.2", "width", width), params.thumbnail_size("v3.2", "height", height)
 
 
 def _thumbnail(args: argparse.Namespace) -> int:
@@ -187,7 +151,7 @@ def add_vision_commands(subparsers: Any) -> None:
     analyze.add_argument("--details", help="v1.0–v3.2: Celebrities,Landmarks (named in categories[].detail)")
     analyze.add_argument("--data-dir", help="the server's data directory, whose galleries name celebrities/landmarks")
     analyze.add_argument("--pretty", action="store_true", help="indent the JSON")
-    analyze.set_defaults(func=_guarded(_analyze))
+    analyze.set_defaults(func=guarded(_analyze))
 
     thumb: argparse.ArgumentParser = subparsers.add_parser(
         "thumbnail",
@@ -205,4 +169,4 @@ def add_vision_commands(subparsers: Any) -> None:
         help="keep the faces and objects found in frame (default: --smart)",
     )
     thumb.add_argument("-o", "--output", help="the JPEG to write ('-': standard output)")
-    thumb.set_defaults(func=_guarded(_thumbnail))
+    thumb.set_defaults(func=guarded(_thumbnail))

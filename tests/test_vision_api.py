@@ -313,6 +313,6 @@ def test_sdk_url_variants_of_tag_detect_area_and_ocr(client, files, pictures, sc
     box, meta = area.area_of_interest, area.metadata
     assert 0 < box.w <= meta.width and 0 < box.h <= meta.height
     files.files["/scan"] = scan_png.read_bytes()
-    ocr = client.recognize_printed_text(True, url(files, "scan"))
+    ocr = client.recognize_printed_text(url(files, "scan"), detect_orientation=True)
     words = [w.text for region in ocr.regions for line in region.lines for w in line.words]
     assert truth.split()[:5] == words[:5], words[:10]

@@ -11,7 +11,6 @@ import email.parser
 import email.policy
 import io
 import json
-import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,8 +29,6 @@ from ..vision.settings import VisionSettings
 from .deps import get_services
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-MODEL_VERSION = re.compile(r"^(latest|\d{4}-\d{2}-\d{2})(-preview)?$")
-KNOWN_MODEL_VERSIONS = ("latest", "2021-04-01", "2021-05-01")
 _DRAIN_FACTOR = 4  # an oversized upload is read (and dropped) up to this many limits, so the client sees the answer
 
 
@@ -169,12 +166,3 @@ def query(request: Request, name: str) -> str | None:
         if key.lower() == wanted:
             return value
     return None
-
-
-def check_model_version(request: Request, known: tuple[str, ...] = KNOWN_MODEL_VERSIONS) -> None:
-    """``model-version``, where given: ``latest`` or a model's date (the SDKs always send ``latest``)."""
-    value = query(request, "model-version")
-    if value is None:
-        return
-    if not MODEL_VERSION.match(value) or value.removesuffix("-preview") not in known:
-        raise BadArgument(f"The model-version '{value}' is not valid; use one of {', '.join(known)}.")

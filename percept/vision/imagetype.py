@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .model import ImageType
+from .shrink import shrink
 
 if TYPE_CHECKING:
     from .analyze import VisionContext
@@ -26,15 +27,6 @@ _SIDE = 320
 # clip-art score (see clip_art_score) at or above which each level is given: 1 ambiguous, 2 normal, 3 good
 _CLIP_LEVELS = ((0.9, 3), (0.8, 2), (0.7, 1))
 _KERNEL = np.ones((3, 3), np.uint8)
-
-
-def _small(rgb: np.ndarray) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    scale = _SIDE / max(h, w)
-    if scale >= 1:
-        return rgb
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def clip_art_score(rgb: np.ndarray) -> float:
@@ -66,7 +58,7 @@ def is_line_drawing(rgb: np.ndarray) -> bool:
 
 def image_type(rgb: np.ndarray) -> ImageType:
     """Clip-art level and line-drawing flag of one RGB picture (HxWx3 uint8)."""
-    small = _small(rgb)
+    small = shrink(rgb, _SIDE)
     line = is_line_drawing(small)
     score = clip_art_score(small)
     clip = next((level for least, level in _CLIP_LEVELS if score >= least), 0)

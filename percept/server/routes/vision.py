@@ -3,57 +3,27 @@ of interest, under ``/vision/{version}`` (the read/OCR routes of the same prefix
 
 Each request is answered synchronously: the picture is read here (raw bytes, chunked or not; a JSON ``{"url"}``
 fetched through the SSRF-guarded client; a multipart form's first part), then decoded and analyzed in the vision
-worker pool. Query parameters are checked here, in the order Azure checks them, with each version's codes; errors
-are rendered in each version's envelope by :class:`VisionRoute`.
+worker pool. Query parameters are checked by :mod:`percept.vision.params`, in the order Azure checks them, with
+each version's codes; errors are rendered in each version's envelope by :func:`render_cv_error`.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import PerceptError
 from ...serializers import vision as ser
+from ...vision import params
 from ...vision.analyze import VisionRequest
 from ...vision.features import Feature
-from ...vision.image import (
-    CV_LIMITS,
-    BadArgument,
-    InvalidDetails,
-    InvalidModel,
-    InvalidThumbnailSize,
-    NotSupportedLanguage,
-    NotSupportedVisualFeature,
-)
+from ...vision.image import CV_LIMITS, InvalidModel
 from ..deps import require_key
 from ..errors import error_body as shared_error_body
 from ..responses import FastJSONResponse as JSONResponse
-from ..vision_http import (
-    check_model_version,
-    error_route,
-    get_vision,
-    query,
-    read_image,
-    request_id,
-    retry_headers,
-    vision_lifespan,
-)
-
-_VISUAL_FEATURES = {
-    "categories": Feature.CATEGORIES,
-    "tags": Feature.TAGS,
-    "description": Feature.CAPTION,
-    "faces": Feature.FACES,
-    "imagetype": Feature.IMAGE_TYPE,
-    "color": Feature.COLOR,
-    "adult": Feature.ADULT,
-    "objects": Feature.OBJECTS,
-    "brands": Feature.BRANDS,
-}
-_V2_1_ONLY = frozenset({Feature.OBJECTS, Feature.BRANDS})
-LANGUAGES = ("en", "es", "ja", "pt", "zh")
-
+from ..vision_http import error_route, get_vision, query, read_image, request_id, retry_headers, vision_lifespan
 
 # ---- errors ---------------------------------------------------------------------------------------------------
 
@@ -69,75 +39,17 @@ def render_cv_error(request: Request, exc: PerceptError) -> Response:
     return JSONResponse(body, status_code=status, headers=retry_headers(exc))
 
 
-# ---- query parameters -----------------------------------------------------------------------------------------
-
-
-def _csv(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def visual_features(version: str, value: str | None) -> frozenset[Feature]:
-    """``visualFeatures``, case-insensitively; Categories when absent, as the v1.0 contract says."""
-    names = _csv(value)
-    if not names:
-        return frozenset({Feature.CATEGORIES})
-    out: set[Feature] = set()
-    for name in names:
-        feature = _VISUAL_FEATURES.get(name.lower())
-        if feature is None or (feature in _V2_1_ONLY and version in ("v1.0", "v2.0")):
-            raise NotSupportedVisualFeature(f"Specified feature type is not valid: '{name}'.")
-        out.add(feature)
-    return frozenset(out)
-
-
-def details(version: str, value: str | None) -> frozenset[Feature]:
-    allowed = {"celebrities": Feature.CELEBRITIES, "landmarks": Feature.LANDMARKS}
-    if version == "v1.0":
-        allowed.pop("landmarks")
-    out: set[Feature] = set()
-    for name in _csv(value):
-        if name.lower() not in allowed:
-            raise InvalidDetails(f"Specified details are not valid: '{name}'.")
-        out.add(allowed[name.lower()])
-    return frozenset(out)
-
-
-def language(request: Request) -> str:
-    lang = query(request, "language") or "en"
-    if lang not in LANGUAGES:
-        raise NotSupportedLanguage(f"The language '{lang}' is not supported; use one of {', '.join(LANGUAGES)}.")
-    return lang
-
-
-def description_exclude(request: Request) -> None:
-    for name in _csv(query(request, "descriptionExclude")):
-        if name.lower() not in ("celebrities", "landmarks"):
-            raise BadArgument(f"descriptionExclude '{name}' is not valid; use Celebrities or Landmarks.")
-
-
-def max_candidates(request: Request) -> int:
-    raw = query(request, "maxCandidates") or "1"
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadArgument(f"maxCandidates '{raw}' is not valid: it must be a positive integer.")
-    return int(raw)
-
-
-def thumbnail_size(request: Request, name: str, version: str) -> int:
-    raw = query(request, name)
-    error = InvalidThumbnailSize if version not in ("v1.0", "v2.0") else BadArgument
-    if raw is None or not raw.strip().isdigit() or not 1 <= int(raw) <= 1024:
-        raise error(f"The thumbnail {name} '{raw}' is not valid: it must be between 1 and 1024.")
-    return int(raw)
-
-
-def _flag(request: Request, name: str) -> bool:
-    raw = (query(request, name) or "false").lower()
-    if raw not in ("true", "false"):
-        raise BadArgument(f"{name} '{raw}' is not valid: use true or false.")
-    return raw == "true"
-
-
 # ---- routes ---------------------------------------------------------------------------------------------------
+
+
+def _language(request: Request) -> str:
+    return params.language(query(request, "language"))
+
+
+async def _picture(request: Request) -> bytes:
+    """The request's picture, read once ``model-version`` (the last parameter checked) is valid."""
+    params.model_version(query(request, "model-version"))
+    return await read_image(request, CV_LIMITS)
 
 
 def routers() -> list[APIRouter]:
@@ -152,39 +64,31 @@ def _router(version: str, *, lifespan: bool) -> APIRouter:
         route_class=error_route(render_cv_error),
         lifespan=vision_lifespan if lifespan else None,
     )
-    newer = version not in ("v1.0", "v2.0")  # v2.1 added detect, areaOfInterest and descriptionExclude
 
     async def analyze(request: Request, wanted: VisionRequest) -> tuple[Any, str]:
-        check_model_version(request)
-        data = await read_image(request, CV_LIMITS)
+        data = await _picture(request)
         result = await get_vision(request).analyze(data, CV_LIMITS, wanted)
         return result, request_id(request)
 
     @router.post("/analyze")
     async def analyze_image(request: Request) -> JSONResponse:
-        features = visual_features(version, query(request, "visualFeatures"))
-        more = details(version, query(request, "details"))
-        lang = language(request)
-        if lang != "en" and features & _V2_1_ONLY:
-            raise NotSupportedLanguage("Objects and Brands are only available in English.")
-        if newer:
-            description_exclude(request)
-        result, rid = await analyze(request, VisionRequest(features, language=lang, details=more))
-        return JSONResponse(ser.analyze_body(version, result, rid, features))
+        q = partial(query, request)
+        wanted = params.cv_analyze(version, q("visualFeatures"), q("details"), q("language"), q("descriptionExclude"))
+        result, rid = await analyze(request, wanted)
+        return JSONResponse(ser.analyze_body(version, result, rid, wanted.features))
 
     @router.post("/describe")
     async def describe(request: Request) -> JSONResponse:
-        count = max_candidates(request)
-        lang = language(request)
-        if newer:
-            description_exclude(request)
+        count = params.max_candidates(query(request, "maxCandidates"))
+        lang = _language(request)
+        params.description_exclude(version, query(request, "descriptionExclude"))
         wanted = VisionRequest(frozenset({Feature.CAPTION}), language=lang, max_candidates=count)
         result, rid = await analyze(request, wanted)
         return JSONResponse(ser.describe_body(version, result, rid, count))
 
     @router.post("/tag")
     async def tag(request: Request) -> JSONResponse:
-        lang = language(request)
+        lang = _language(request)
         result, rid = await analyze(request, VisionRequest(frozenset({Feature.TAGS}), language=lang))
         return JSONResponse(ser.tag_body(version, result, rid))
 
@@ -197,22 +101,21 @@ def _router(version: str, *, lifespan: bool) -> APIRouter:
         name = model.lower()
         if name not in ser.DOMAIN_MODELS or (version == "v1.0" and name not in ser.DOMAIN_MODELS):
             raise InvalidModel(f"The model '{model}' was not found; use celebrities or landmarks.")
-        lang = language(request)
+        lang = _language(request)
         feature = Feature.CELEBRITIES if name == "celebrities" else Feature.LANDMARKS
         result, rid = await analyze(request, VisionRequest(frozenset({feature}), language=lang))
         return JSONResponse(ser.domain_body(version, name, result, rid))
 
     @router.post("/generateThumbnail", response_class=Response)
     async def generate_thumbnail(request: Request) -> Response:
-        width = thumbnail_size(request, "width", version)
-        height = thumbnail_size(request, "height", version)
-        smart = _flag(request, "smartCropping")
-        check_model_version(request)
-        data = await read_image(request, CV_LIMITS)
+        width = params.thumbnail_size(version, "width", query(request, "width"))
+        height = params.thumbnail_size(version, "height", query(request, "height"))
+        smart = params.flag("smartCropping", query(request, "smartCropping"))
+        data = await _picture(request)
         jpeg = await get_vision(request).thumbnail(data, CV_LIMITS, width, height, smart)
         return Response(jpeg, media_type="image/jpeg")
 
-    if newer:
+    if not params.older(version):  # v2.1 added detect and areaOfInterest
 
         @router.post("/detect")
         async def detect(request: Request) -> JSONResponse:
@@ -221,8 +124,7 @@ def _router(version: str, *, lifespan: bool) -> APIRouter:
 
         @router.post("/areaOfInterest")
         async def area_of_interest(request: Request) -> JSONResponse:
-            check_model_version(request)
-            data = await read_image(request, CV_LIMITS)
+            data = await _picture(request)
             result = await get_vision(request).area_of_interest(data, CV_LIMITS)
             return JSONResponse(ser.area_body(version, result, request_id(request)))
 
