@@ -11,13 +11,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy
 import server
 import speed
+import vision
+import vision_faces
 from common import ROOT, machine
 
 NOTES_MARKER = "<!-- notes: kept by run_all.py -->"
 
 
 def main() -> None:
-    sections = {"speed": speed.main(), "server": server.main(), "accuracy": accuracy.main()}
+    sections = {
+        "speed": speed.main(),
+        "server": server.main(),
+        "accuracy": accuracy.main(),
+        "vision": vision.main() + "\n" + vision_faces.main() + "\n",
+    }
     header = [
         "# Benchmarks",
         "",

@@ -7,6 +7,7 @@ Run: ``.venv/bin/python -m benchmarks.vision_faces`` (prints markdown for docs/b
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +15,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmarks.common import DATA, table
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import DATA, table
+
 from percept.vision.faces import _age_gender, _detector, detect_faces, embed_faces, face_match_confidence
 from percept.vision.model import Box
 
@@ -90,12 +94,13 @@ def identify(probe: NDArray[np.float32], gallery: dict[str, list[NDArray[np.floa
     return best[1] if face_match_confidence(best[0]) >= threshold else None
 
 
-def main() -> None:
+def main() -> str:
+    out: list[str] = []
     rows, det_ms, attr_ms = detection()
     rows.append(["detection CPU ms / image (500x375 avg)", round(float(np.mean(det_ms)), 1)])
     rows.append(["age+gender CPU ms / face", round(float(np.mean(attr_ms)), 1)])
-    print("### YuNet on dlib_faces (43 labelled faces, 9 images, IoU >= 0.5)\n")
-    print(table(["measure", "value"], rows))
+    out.append("### YuNet on dlib_faces (43 labelled faces, 9 images, IoU >= 0.5)\n")
+    out.append(table(["measure", "value"], rows))
 
     enrolled, others = embeddings()
     a, s = enrolled["Aisha"], enrolled["Sama"]
@@ -106,8 +111,8 @@ def main() -> None:
     def dist(v: list[float]) -> list[object]:
         return [len(v), round(min(v), 3), round(float(np.median(v)), 3), round(max(v), 3)]
 
-    print("\n### SFace cosine similarity\n")
-    print(
+    out.append("\n### SFace cosine similarity\n")
+    out.append(
         table(
             ["pairs", "n", "min", "median", "max"],
             [
@@ -126,8 +131,8 @@ def main() -> None:
             correct += identify(probe, gallery, threshold) == name
             total += 1
     rejected = sum(identify(v, enrolled, threshold) is None for v in others)
-    print("\n### Identification (leave-one-out, 4 enrolled photos each, confidence >= 0.5)\n")
-    print(
+    out.append("\n### Identification (leave-one-out, 4 enrolled photos each, confidence >= 0.5)\n")
+    out.append(
         table(
             ["probes", "n", "right"],
             [
@@ -136,7 +141,8 @@ def main() -> None:
             ],
         )
     )
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
-    main()
+    print(main())
