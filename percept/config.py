@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +85,25 @@ class ServerSettings(BaseSettings):
     )
     url_timeout: float = Field(30.0, description="Seconds to fetch a URL source.")
     max_redirects: int = Field(5, description="Redirects followed when fetching a URL source.")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="Where page work runs: local worker processes, or Ray (the ray extra)."
+    )
+    ray_address: str = Field(
+        "",
+        description="With executor=ray: empty starts a private loopback-only Ray instance with the server; auto, "
+        "host:port or ray://host:port joins that cluster (its nodes need Percept installed).",
+    )
+    database_url: str = Field(
+        "",
+        description="Where operations and models are kept: empty for SQLite in the data directory (one server), "
+        "or postgresql://user:password@host/db, which several servers sharing one data directory can use.",
+    )
+    lease_seconds: float = Field(
+        30.0, gt=0, description="How long a server's claim on an operation lasts unless renewed (a third of it)."
+    )
+    claim_interval: float = Field(
+        1.0, gt=0, description="Seconds between looks for operations no live server is running."
+    )
 
     def keys(self) -> list[str]:
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]

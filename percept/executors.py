@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from . import lifeline
+from .config import ServerSettings
 from .errors import WorkerCrashed
 from .worker import PageResult, PageTask, init_worker, run_task
 
@@ -100,3 +101,15 @@ class LocalProcessExecutor:
 
     def shutdown(self, *, wait: bool = True, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def page_executor(workers: int, settings: ServerSettings | None = None) -> PageExecutor:
+    """The executor ``PERCEPT_EXECUTOR`` names: ``local`` (a :class:`LocalProcessExecutor` of ``workers``) or
+    ``ray`` (:class:`~percept.executors_ray.RayExecutor`: a private instance of ``workers`` CPUs, or the cluster at
+    ``PERCEPT_RAY_ADDRESS``)."""
+    settings = settings or ServerSettings()
+    if settings.executor == "ray":
+        from .executors_ray import RayExecutor
+
+        return RayExecutor(workers, settings.ray_address)
+    return LocalProcessExecutor(workers)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from ctypes import byref
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -32,8 +33,12 @@ from .errors import (
     InvalidContentDimensions,
     InvalidImage,
     InvalidImageSize,
+    InvalidRequest,
     PageLimitExceeded,
 )
+
+if TYPE_CHECKING:
+    from .io.http import UrlPolicy
 
 try:  # HEIF/AVIF support is an optional extra.
     import pillow_heif
@@ -58,7 +63,8 @@ class DocumentSource(Protocol):
     """Where a document's bytes live, apart from where it is read. Whoever reads it (the driver validating it, a
     worker loading its pages) asks for a local path with ``open_local()`` and holds it for the ``with`` block.
 
-    ``LocalFile`` and ``InMemory`` are the sources today; a ``BlobUrl`` would download to a temporary file there.
+    ``LocalFile``, ``InMemory`` and ``BlobUrl`` (downloaded to a temporary file by whoever opens it) are the
+    sources.
     """
 
     def open_local(self) -> AbstractContextManager[str]: ...
@@ -88,6 +94,44 @@ class InMemory:
             path = os.path.join(tmp, "document")
             with open(path, "wb") as fh:
                 fh.write(self.data)
+            yield path
+
+
+class SourceNotAccessible(InvalidRequest, code="ContentSourceNotAccessible"):
+    """A blob source could not be read (gone, access denied, host unreachable or refused)."""
+
+
+BLOB_SECONDS = 300.0  # downloading one document blob
+
+
+@dataclass(frozen=True, slots=True)
+class BlobUrl:
+    """A blob by its URL (with the container's SAS), downloaded by whichever process opens it, through the guarded
+    client under the storage policy (``PERCEPT_STORAGE_ALLOW``): document bytes go
+    from the blob store to the reader, not through whoever queued the work. Plain strings, so it pickles."""
+
+    container_url: str = field(repr=False)  # carries the SAS
+    name: str
+    policy: UrlPolicy | None = None  # the storage policy (its allow-list); None: public hosts only
+    max_bytes: int = 0  # 0: the default limits' document size
+
+    @contextmanager
+    def open_local(self) -> Iterator[str]:
+        from .io.blob import BlobContainer
+        from .io.http import GuardedClient, OutboundError, TooLarge, UrlPolicy
+
+        cap = self.max_bytes or default_limits().max_document_bytes
+        policy = self.policy or UrlPolicy(setting="PERCEPT_STORAGE_ALLOW")
+        with tempfile.TemporaryDirectory(prefix="percept-") as tmp:
+            path = os.path.join(tmp, "document")
+            try:
+                with GuardedClient(policy) as client, open(path, "wb") as fh:
+                    blob = BlobContainer(self.container_url, client, deadline=time.monotonic() + BLOB_SECONDS)
+                    blob.download(self.name, fh, max_bytes=cap)
+            except TooLarge:
+                raise ContentTooLarge(f"The document is larger than the limit of {cap} bytes.") from None
+            except OutboundError as exc:
+                raise SourceNotAccessible(exc.sentence(f"The blob '{self.name}'")) from None
             yield path
 
 

@@ -19,8 +19,10 @@ apt_install() {
 }
 
 # Debian packages: Tesseract 5 with English, German and French packs plus orientation data; libGL for OpenCV
-# (RapidOCR's wheel depends on the non-headless OpenCV build).
-debs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-deu tesseract-ocr-fra libgl1 libglib2.0-0)
+# (RapidOCR's wheel depends on the non-headless OpenCV build); PostgreSQL's server binaries, from which the tests
+# start a throwaway cluster (tests/postgres.py; the Debian service itself is not needed).
+debs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-deu tesseract-ocr-fra libgl1 libglib2.0-0
+  postgresql)
 missing=()
 for d in "${debs[@]}"; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done
 if [ ${#missing[@]} -gt 0 ] && ! apt_install "${missing[@]}" && ! command -v tesseract >/dev/null 2>&1; then

@@ -15,7 +15,17 @@ from percept.config import Limits, ReadOptions
 from percept.errors import StoredError
 from percept.model import Document
 from percept.server.jobs import Handler, JobRunner
-from percept.server.operations import JOB_TYPES, READ, TRAIN, ReadJob, TrainJob
+from percept.server.operations import (
+    BATCH,
+    BATCH_DOCUMENT,
+    JOB_TYPES,
+    READ,
+    TRAIN,
+    BatchDocumentJob,
+    BatchJob,
+    ReadJob,
+    TrainJob,
+)
 from percept.server.store import FAILED, NOT_STARTED, RUNNING, SUCCEEDED, Operation, OperationStore
 
 # The operations table as the first releases made it (no parent_id), and params rows in the shapes they wrote.
@@ -133,7 +143,7 @@ def test_a_job_round_trips_through_its_params() -> None:
     assert ReadJob.from_params(json.loads(json.dumps(params))) == job
     assert ReadJob().to_params() == {}
     assert TrainJob.from_params(TrainJob(model_id="m").to_params()).model_id == "m"
-    assert {READ: ReadJob, TRAIN: TrainJob} == JOB_TYPES
+    assert {READ: ReadJob, TRAIN: TrainJob, BATCH: BatchJob, BATCH_DOCUMENT: BatchDocumentJob} == JOB_TYPES
     with pytest.raises(ValidationError):
         ReadJob.from_params({"string_index_type": "bytes"})
     with pytest.raises(ValidationError):
@@ -174,7 +184,7 @@ def test_operations_run_through_the_handler_of_their_kind(tmp_path: Path) -> Non
     store = OperationStore(tmp_path, 3600)
     runner = JobRunner(store, ReadOptions(workers=1), Limits())
     try:
-        assert set(runner.handlers) == {READ, TRAIN}
+        assert set(runner.handlers) == {READ, TRAIN, BATCH, BATCH_DOCUMENT}
         seen: list[tuple[str, ReadJob]] = []
         runner.handlers[READ] = Handler(ReadJob, lambda op_id, job: seen.append((op_id, job)))
         job = ReadJob(pages="1", version="2.1")

@@ -16,15 +16,18 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 
 from ..errors import UnreadableModel
 from ..ids import is_model_id, storage_model_id
-from ..storage import Database, DatabaseUser, from_row, fsync_dir, write_durably
+from ..storage import Database, DatabaseUser, from_row, fsync_dir, models, write_durably
 from . import codec
 
 log = logging.getLogger("percept.models")
@@ -35,19 +38,8 @@ ClusterKeys = dict[str, list[str]]
 CREATING, READY, INVALID = "creating", "ready", "invalid"
 MODEL_LIMIT = 5000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    id TEXT PRIMARY KEY,
-    name TEXT,
-    status TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    params TEXT NOT NULL,
-    train_result TEXT,
-    keys TEXT
-);
-"""
-_COLUMNS = "id, name, status, created, updated, params, train_result, keys"
+T = models.c
+_COLUMNS = ("id", "name", "status", "created", "updated", "params", "train_result", "keys")
 LEGACY_DB = "models.sqlite3"
 MODEL_FILE = "model.json"
 LEGACY_MODEL_FILE = "model.pickle"  # an earlier version's learned model: kept only to say why it cannot be used
@@ -74,8 +66,6 @@ class ModelRegistry(DatabaseUser):
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         super().__init__(data_dir, db)
-        with self.db.locked() as conn:
-            conn.executescript(_SCHEMA)
         self._migrate(Path(data_dir) / LEGACY_DB)
 
     def _migrate(self, legacy: Path) -> None:
@@ -83,16 +73,14 @@ class ModelRegistry(DatabaseUser):
         so a crash between the commit and the delete only repeats a harmless copy."""
         if not legacy.exists():
             return
-        with self.db.locked() as conn:
-            conn.execute("ATTACH DATABASE ? AS legacy", (str(legacy),))
-            try:
-                with self.db.transaction():
-                    n = conn.execute(
-                        f"INSERT INTO main.models ({_COLUMNS}) SELECT {_COLUMNS} FROM legacy.models"
-                        " WHERE id NOT IN (SELECT id FROM main.models)"
-                    ).rowcount
-            finally:
-                conn.execute("DETACH DATABASE legacy")
+        with closing(sqlite3.connect(legacy)) as old:
+            rows = old.execute(f"SELECT {', '.join(_COLUMNS)} FROM models").fetchall()
+        with self.db.transaction() as conn:
+            have = set(conn.execute(sa.select(T.id)).scalars())
+            new = [dict(zip(_COLUMNS, r, strict=True)) for r in rows if r[0] not in have]
+            if new:
+                conn.execute(models.insert(), new)
+        n = len(new)
         for suffix in ("", "-wal", "-shm", "-journal"):
             legacy.with_name(legacy.name + suffix).unlink(missing_ok=True)
         fsync_dir(legacy.parent)
@@ -114,32 +102,29 @@ class ModelRegistry(DatabaseUser):
 
     def create(self, rec: ModelRecord) -> ModelRecord:
         """Insert the row; inside a caller's ``db.transaction()`` it commits with the caller's other writes
-        (the operation that builds the model). A taken id raises ``sqlite3.IntegrityError``."""
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO models (id, name, status, created, updated, params) VALUES (?, ?, ?, ?, ?, ?)",
-                (rec.id, rec.name, rec.status, rec.created, rec.updated, json.dumps(rec.params)),
-            )
+        (the operation that builds the model). A taken id raises ``storage.IntegrityError``."""
+        values = {"id": rec.id, "name": rec.name, "status": rec.status, "created": rec.created}
+        self.db.execute(models.insert().values(**values, updated=rec.updated, params=json.dumps(rec.params)))
         return rec
 
     def set_operation(self, model_id: str, op_id: str) -> None:
         """Point a model at the operation that now builds it (a new one queued after a crash)."""
         with self.db.transaction() as conn:
-            r = conn.execute("SELECT params FROM models WHERE id = ?", (model_id,)).fetchone()
-            if r is None:
+            stored = conn.execute(sa.select(T.params).where(T.id == model_id)).scalar()
+            if stored is None:
                 return
-            params = {**json.loads(r["params"]), "operation": op_id}
-            conn.execute("UPDATE models SET params = ? WHERE id = ?", (json.dumps(params), model_id))
+            params = {**json.loads(stored), "operation": op_id}
+            conn.execute(models.update().where(T.id == model_id).values(params=json.dumps(params)))
 
     def get(self, model_id: str) -> ModelRecord | None:
-        rows = self.db.query("SELECT * FROM models WHERE id = ?", (model_id,))
+        rows = self.db.query(sa.select(models).where(T.id == model_id))
         return _record(rows[0]) if rows else None
 
     def list(self) -> list[ModelRecord]:
-        return [_record(r) for r in self.db.query("SELECT * FROM models ORDER BY created")]
+        return [_record(r) for r in self.db.query(sa.select(models).order_by(T.created, T.id))]
 
     def count(self) -> int:
-        return int(self.db.query("SELECT COUNT(*) FROM models")[0][0])
+        return int(self.db.query(sa.select(sa.func.count().label("n")).select_from(models))[0]["n"])
 
     def finish(
         self,
@@ -156,10 +141,8 @@ class ModelRegistry(DatabaseUser):
             path.parent.mkdir(parents=True, exist_ok=True)
             fsync_dir(self.root)  # the model's folder itself is a new entry
             write_durably(path, orjson.dumps(codec.encode(learned)))
-        self.db.execute(
-            "UPDATE models SET status = ?, updated = ?, train_result = ?, keys = ? WHERE id = ?",
-            (status, time.time(), json.dumps(train_result), json.dumps(keys) if keys else None, model_id),
-        )
+        values = {"train_result": json.dumps(train_result), "keys": json.dumps(keys) if keys else None}
+        self.db.execute(models.update().where(T.id == model_id).values(status=status, updated=time.time(), **values))
 
     def learned(self, model_id: str) -> codec.Learned:
         """The learned model; ``FileNotFoundError`` when there is none, ``UnreadableModel`` when it was stored
@@ -180,23 +163,27 @@ class ModelRegistry(DatabaseUser):
             raise UnreadableModel(f"Model '{model_id}' cannot be loaded ({exc}); train the model again.") from None
 
     def delete(self, model_id: str) -> bool:
-        n = self.db.execute("DELETE FROM models WHERE id = ?", (model_id,))
+        n = self.db.execute(models.delete().where(T.id == model_id))
         if n > 0 and is_model_id(model_id):  # an unknown or malformed id touches nothing on disk
             folder = self.folder(model_id)
             if folder.parent.resolve() == self.root.resolve() and not folder.is_symlink():
                 shutil.rmtree(folder, ignore_errors=True)
         return n > 0
 
-    def sweep(self) -> int:
+    def sweep(self, min_age: float = 0.0) -> int:
         """Start-up only: delete what a crash left in the models folder. Folders of unknown models go (a delete
         cut short, a failed v3 build), and a built model keeps only its learned model: training copies and
         temporary files go. A model still creating keeps its folder (its training starts over). Returns how many
         folders were deleted or trimmed. An earlier version's ``model.pickle`` stays, so using the model can say
-        why it must be trained again."""
-        status = {r["id"]: r["status"] for r in self.db.query("SELECT id, status FROM models")}
+        why it must be trained again. With other instances on the folder, ``min_age`` spares folders changed in
+        the last that many seconds."""
+        status = {r["id"]: r["status"] for r in self.db.query(sa.select(T.id, T.status))}
         swept = 0
+        cutoff = time.time() - min_age
         for entry in self.root.iterdir():
             if entry.is_symlink() or not entry.is_dir():
+                continue
+            if min_age and entry.stat().st_mtime > cutoff:
                 continue
             if entry.name not in status:
                 shutil.rmtree(entry, ignore_errors=True)
@@ -214,5 +201,5 @@ class ModelRegistry(DatabaseUser):
         return swept
 
 
-def _record(r: sqlite3.Row) -> ModelRecord:
+def _record(r: Mapping[Any, Any]) -> ModelRecord:
     return from_row(ModelRecord, r, {"params": json.loads, "train_result": json.loads, "keys": json.loads})

@@ -1,4 +1,4 @@
-"""List and download an Azure Blob container by its SAS URL, through the guarded client.
+"""List, download and write an Azure Blob container by its SAS URL, through the guarded client.
 
 The Blob REST API (List Blobs with marker paging, Get Blob) is called directly rather than through
 azure-storage-blob: the SDK resolves hosts, follows redirects and retries on its own pipeline, and trusts the sizes
@@ -19,6 +19,7 @@ from .http import GuardedClient, OutboundError, TimedOut, TooLarge
 
 API_VERSION = "2021-08-06"  # a Blob service version every current Azure Storage and Azurite answers
 MAX_LISTING_PAGE_BYTES = 16 * 1024 * 1024
+META = "x-ms-meta-"
 
 
 class ListingError(OutboundError):
@@ -97,3 +98,33 @@ class BlobContainer:
             if r.status_code != 200:
                 raise OutboundError(f"answered HTTP {r.status_code} for the blob '{name}'.", r.status_code)
             return self._client.read_into(r, sink, max_bytes=max_bytes)
+
+    def _blob_url(self, name: str) -> str:
+        return self._url(f"{self._parts.path}/{quote(name, safe='/')}", {})
+
+    def metadata(self, name: str) -> dict[str, str] | None:
+        """Blob ``name``'s metadata (Get Blob Properties, ``x-ms-meta-*``), or None when there is no such blob;
+        other answers than 200/404 raise OutboundError."""
+        r = self._client.request(
+            "HEAD", self._blob_url(name), seconds=self._seconds(), headers={"x-ms-version": API_VERSION}
+        )
+        if r.status_code == 404:
+            return None
+        if r.status_code != 200:
+            raise OutboundError(f"answered HTTP {r.status_code} for the blob '{name}'.", r.status_code)
+        return {k[len(META) :]: v for k, v in r.headers.items() if k.lower().startswith(META)}
+
+    def exists(self, name: str) -> bool:
+        """Whether blob ``name`` exists."""
+        return self.metadata(name) is not None
+
+    def upload(
+        self, name: str, data: bytes, content_type: str = "application/json", metadata: dict[str, str] | None = None
+    ) -> None:
+        """Write blob ``name`` whole (Put Blob, a block blob) with ``metadata`` (ASCII names and values), replacing
+        any blob of that name."""
+        headers = {"x-ms-version": API_VERSION, "x-ms-blob-type": "BlockBlob", "Content-Type": content_type}
+        headers.update({f"{META}{k}": v for k, v in (metadata or {}).items()})
+        r = self._client.request("PUT", self._blob_url(name), seconds=self._seconds(), headers=headers, content=data)
+        if r.status_code != 201:
+            raise OutboundError(f"answered HTTP {r.status_code} to writing the blob '{name}'.", r.status_code)

@@ -9,6 +9,7 @@ what a header or a listing declares.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import math
 import socket
@@ -293,15 +294,24 @@ class GuardedClient:
         self._client.close()
 
     @contextmanager
-    def stream(self, url: str, *, seconds: float, headers: dict[str, str] | None = None) -> Iterator[httpx.Response]:
-        """GET ``url``; everything (connects, redirects, reading the body inside the block) must finish within
-        ``seconds``. httpx errors inside the block become OutboundError too."""
+    def stream(
+        self,
+        url: str,
+        *,
+        seconds: float,
+        headers: dict[str, str] | None = None,
+        method: str = "GET",
+        content: bytes | None = None,
+    ) -> Iterator[httpx.Response]:
+        """``method`` (GET unless said) ``url``; everything (connects, redirects, sending ``content``, reading the
+        body inside the block) must finish within ``seconds``. httpx errors inside the block become
+        OutboundError too."""
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise OutboundError("must be an absolute http or https URL.")
         self._clock.deadline = time.monotonic() + seconds
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream(method, url, headers=headers, content=content) as response:
                 yield response
         except httpx.TooManyRedirects:
             raise OutboundError(f"redirected more than {self.max_redirects} times.") from None
@@ -313,6 +323,15 @@ class GuardedClient:
             raise OutboundError(f"could not be fetched: {exc}") from None
         finally:
             self._clock.deadline = math.inf
+
+    def request(
+        self, method: str, url: str, *, seconds: float, headers: dict[str, str] | None = None, content: bytes = b""
+    ) -> httpx.Response:
+        """A request whose answer has no body worth keeping (PUT, HEAD, DELETE): the body is read under a small
+        cap and dropped; the status and headers are what the caller gets."""
+        with self.stream(url, seconds=seconds, headers=headers, method=method, content=content or None) as r:
+            self.read_into(r, io.BytesIO(), max_bytes=64 * 1024)
+            return r
 
     def read_into(self, response: httpx.Response, sink: IO[bytes], *, max_bytes: int) -> int:
         """Stream the body into ``sink``; raises TooLarge as soon as more than ``max_bytes`` have arrived."""

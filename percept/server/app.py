@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,12 +21,14 @@ from ..config import Limits, ReadOptions, ServerSettings
 from ..custom.registry import ModelRegistry
 from ..errors import PerceptError
 from ..io.http import UrlPolicy
+from ..storage import Database, is_shared
 from .errors import error_response, family_of
 from .jobs import JobRunner
 from .lock import DataDirLock
 from .responses import FastJSONResponse
 from .routes import (
     analyze_v3,
+    batch,
     computervision,
     custom_v2,
     formrecognizer_v2,
@@ -68,7 +71,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with DataDirLock(settings.data_dir):  # one server per data directory, before anything in it is touched
+        # One server per data directory, before anything in it is touched; several (a shared lock) when they keep
+        # their state in a database they share.
+        with DataDirLock(settings.data_dir, shared=is_shared(settings.database_url)):
             async with services(app):
                 yield
 
@@ -77,12 +82,21 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         keys, generated = resolve_keys(settings)
         if generated:
             print(f"percept: generated API key {keys[0]} (stored in {settings.data_dir}/api-key)", flush=True)
-        store = OperationStore(settings.data_dir, settings.result_ttl_hours * 3600)
-        models = ModelRegistry(settings.data_dir, db=store.db)  # one database: models commit with their operations
+        # One database (migrated on open): models commit with their operations.
+        db = await asyncio.to_thread(Database.open, settings.data_dir, settings.database_url)
+        store = OperationStore(settings.data_dir, settings.result_ttl_hours * 3600, db=db)
+        models = ModelRegistry(settings.data_dir, db=db)
         policy = UrlPolicy.parse(settings.url_allow)
         storage = UrlPolicy.parse(settings.storage_allow, setting="PERCEPT_STORAGE_ALLOW")
         runner = JobRunner(
-            store, ReadOptions(), Limits(), models=models, policy=storage, training_root=settings.training_root
+            store,
+            ReadOptions(),
+            Limits(),
+            models=models,
+            policy=storage,
+            training_root=settings.training_root,
+            lease_seconds=settings.lease_seconds,
+            claim_interval=settings.claim_interval,
         )
         app.state.services = Services(settings, Limits(), store, runner, policy, keys, models)
         await runner.start()
@@ -90,8 +104,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             yield
         finally:
             await runner.stop()
-            store.close()
-            models.close()
+            db.close()
 
     app = FastAPI(
         default_response_class=FastJSONResponse,
@@ -165,5 +178,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(formrecognizer_v2.router)
     app.include_router(custom_v2.router)
     app.include_router(gallery.router)
+    app.include_router(batch.router)
     app.add_middleware(NormalizePath)
     return app

@@ -5,6 +5,11 @@ spreads runs in the shared process pool, so a long document shares the cores wit
 instead of blocking them. On start every operation still pending in the store is queued again: an operation
 accepted before a crash completes after the restart. Before that, start-up recovery gives a model left
 ``creating`` without an operation a new one, and deletes the files a crash left that nothing needs.
+
+An operation runs only under this instance's lease on it (``OperationStore.claim``), renewed while it runs. One
+accepted here is claimed at once; a claim loop also takes pending operations whose lease is free or lapsed, so
+with several instances on one database, one that dies has its work finished by another. On SQLite (one server)
+start-up frees every lease, as nobody else can hold one.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from typing import Any, Generic
 
 from pydantic import ValidationError
 
+from ..batch.driver import handlers as batch_handlers
 from ..config import Limits, ReadOptions
 from ..custom.registry import CREATING, INVALID, ModelRecord, ModelRegistry
 from ..custom.training import compose_model, copy_model, train_model, training_error
 from ..errors import PerceptError, StoredError, WorkerCrashed
-from ..executors import LocalProcessExecutor, PageExecutor
+from ..executors import PageExecutor, page_executor
 from ..io.http import UrlPolicy
 from ..model import Document
 from ..pipeline import PagesFailed, read_document
@@ -36,6 +42,7 @@ __all__ = ["TRAIN", "Handler", "JobRunner", "stored_error"]
 
 log = logging.getLogger("percept.jobs")
 PURGE_INTERVAL_S = 60.0
+SHARED_SWEEP_AGE_S = 3600.0  # with other instances on the data directory, younger files may be theirs in flight
 
 
 def stored_error(exc: PerceptError) -> StoredError:
@@ -66,35 +73,47 @@ class JobRunner:
         models: ModelRegistry | None = None,
         policy: UrlPolicy | None = None,
         training_root: str = "",
+        lease_seconds: float = 30.0,
+        claim_interval: float = 1.0,
     ) -> None:
         self.store = store
+        self.lease_seconds = lease_seconds
+        self.claim_interval = claim_interval
         self.models = models
         self.policy = policy or UrlPolicy()
         self.training_root = training_root
         self.options = options
         self.limits = limits
         self.workers = options.worker_count()
-        self.executor: PageExecutor = LocalProcessExecutor(self.workers)
+        self.executor: PageExecutor = page_executor(self.workers)
         self._stopping = False
         # Two documents per core in flight keeps the pool fed while one driver assembles its result.
         self.drivers = ThreadPoolExecutor(max_workers=2 * self.workers, thread_name_prefix="percept-driver")
         self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queued: set[str] = set()  # in the queue or running here
+        self._running: set[str] = set()  # under this instance's lease, in a driver
+        self._wake = asyncio.Event()  # a driver came free: look for unclaimed work now
         self._tasks: list[asyncio.Task[None]] = []
         self._finished: dict[str, asyncio.Event] = {}
         # One handler per operation kind; _run dispatches through it.
         self.handlers: dict[str, Handler[Any]] = {
             handler.job_type.kind: handler
-            for handler in (Handler(ReadJob, self._execute), Handler(TrainJob, self._train))
+            for handler in (*batch_handlers(self), Handler(ReadJob, self._execute), Handler(TrainJob, self._train))
         }
+
+    @property
+    def consumers(self) -> int:
+        return 2 * self.workers
 
     async def start(self) -> None:
         await asyncio.to_thread(self.recover)
-        for op in self.store.pending():
-            self.submit(op.id)
-        if self.queue.qsize():
-            log.info("resuming %d operations accepted before the last stop", self.queue.qsize())
-        self._tasks = [asyncio.create_task(self._consume()) for _ in range(2 * self.workers)]
-        self._tasks.append(asyncio.create_task(self._purge()))
+        resumed = await asyncio.to_thread(self.store.claim_next, self.consumers, self.lease_seconds)
+        for op_id in resumed:
+            self.submit(op_id)
+        if resumed:
+            log.info("resuming %d operations accepted before the last stop", len(resumed))
+        self._tasks = [asyncio.create_task(self._consume()) for _ in range(self.consumers)]
+        self._tasks += [asyncio.create_task(t) for t in (self._purge(), self._claim_loop(), self._renew_loop())]
 
     def recover(self) -> None:
         """Blocking, start-up only (before any request): repair what a crash can leave half done.
@@ -102,7 +121,13 @@ class JobRunner:
         A model ``creating`` with no pending operation (a data directory from a version that committed the two
         separately, or a ``percept train`` killed midway) gets a new operation in the same transaction that
         points the model at it, so it is built after all. Then files no operation or model needs are deleted.
+        On SQLite this server is the only one (the data directory is locked), so every lease a dead server left is
+        freed. On a shared database leases lapse by themselves, and only files older than an hour that no row
+        needs are deleted (another instance may be writing younger ones).
         """
+        shared = self.store.db.shared
+        if not shared:
+            self.store.release()
         if self.models is not None:
             building = {op.model_id for op in self.store.pending() if op.kind == TRAIN}
             for rec in self.models.list():
@@ -114,8 +139,8 @@ class JobRunner:
                     self.store.create(op)
                     self.models.set_operation(rec.id, op.id)
                 log.info("model %s was left creating without an operation; building it again", rec.id)
-            self.models.sweep()
-        self.store.sweep()
+            self.models.sweep(SHARED_SWEEP_AGE_S if shared else 0.0)
+        self.store.sweep(SHARED_SWEEP_AGE_S if shared else 0.0)
 
     async def stop(self) -> None:
         """Stop taking work. Operations cut short stay pending in the store and resume on the next start."""
@@ -123,12 +148,18 @@ class JobRunner:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.store.db.shared and self._running:  # another instance takes them over now, not after the lease
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.store.release, set(self._running))
         self.drivers.shutdown(wait=False, cancel_futures=True)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, op_id: str) -> None:
+        """Queue an operation to run here (once it is claimed); one already queued or running is left be."""
         self._finished.setdefault(op_id, asyncio.Event())
-        self.queue.put_nowait(op_id)
+        if op_id not in self._queued:
+            self._queued.add(op_id)
+            self.queue.put_nowait(op_id)
 
     async def wait(self, op_id: str, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for a queued operation to finish (long-poll for GETs)."""
@@ -201,34 +232,71 @@ class JobRunner:
     async def _consume(self) -> None:
         while True:
             op_id = await self.queue.get()
+            self._running.add(op_id)
             try:
                 await self._run(op_id)
             except Exception:  # a bug must not kill the consumer
                 log.exception("operation %s crashed", op_id)
             finally:
+                self._running.discard(op_id)
+                self._queued.discard(op_id)
                 self._done(op_id)
+                self._wake.set()
 
     async def _run(self, op_id: str) -> None:
-        op = self.store.get(op_id)
+        # The claim and the store writes commit and fsync: they run in the driver thread with the work, never on
+        # the event loop.
+        await asyncio.get_running_loop().run_in_executor(self.drivers, self._drive, op_id)
+
+    def _drive(self, op_id: str) -> None:
+        """Blocking: claim the operation (skipped when it is finished or another live instance runs it), then
+        run it through its kind's handler."""
+        op = self.store.claim(op_id, self.lease_seconds)
         if op is None or op.status not in PENDING:
             return
-        loop = asyncio.get_running_loop()
         handler = self.handlers.get(op.kind)
         if handler is None:  # written by a later version, or a kind since retired
-            await asyncio.to_thread(
-                self.store.mark_failed, op_id, _internal_error(f"Unknown operation kind: {op.kind}")
-            )
+            self.store.mark_failed(op_id, _internal_error(f"Unknown operation kind: {op.kind}"))
             return
         try:
             job = handler.job_type.from_params(op.params)
         except ValidationError as exc:  # a row no job of its kind can be read from
             log.error("operation %s has unreadable parameters: %s", op_id, exc)
-            await asyncio.to_thread(
-                self.store.mark_failed, op_id, _internal_error("The operation's parameters are invalid.")
-            )
+            self.store.mark_failed(op_id, _internal_error("The operation's parameters are invalid."))
             return
-        # Store writes commit and fsync: they run in the driver thread with the work, never on the event loop.
-        await loop.run_in_executor(self.drivers, handler.run, op_id, job)
+        handler.run(op_id, job)
+
+    async def _claim_loop(self) -> None:
+        """Take pending operations no live instance holds (another's lease lapsed, or accepted elsewhere and not
+        yet claimed) while drivers are free: every ``claim_interval``, and at once when a driver comes free."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.claim_interval)
+            self._wake.clear()
+            free = self.consumers - self.queue.qsize() - len(self._running)
+            if free <= 0:
+                continue
+            try:
+                ids = await asyncio.to_thread(self.store.claim_next, free, self.lease_seconds, set(self._queued))
+            except Exception:
+                log.exception("looking for unclaimed operations failed")
+                continue
+            for op_id in ids:
+                self.submit(op_id)
+
+    async def _renew_loop(self) -> None:
+        """Renew this instance's leases, three times per lease, while their operations run."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            running = set(self._running)
+            try:
+                held = await asyncio.to_thread(self.store.renew, running, self.lease_seconds)
+            except Exception:
+                log.exception("renewing leases failed")
+                continue
+            for op_id in running - held:
+                if op_id in self._running:  # not finished meanwhile: it lapsed and another instance took it
+                    log.warning("lost the lease on operation %s; its result is left to the new holder", op_id)
 
     def _train(self, op_id: str, job: TrainJob) -> None:
         """A model operation (build, compose or copy): its model ends ready or invalid, and the operation

@@ -9,6 +9,11 @@ by child processes, which must not keep a dead server's directory locked.
 
 Within one process the lock is counted, so ``percept serve`` can take it before the app starts (to refuse with one
 line, not a traceback) and the app's lifespan take it again for whoever runs it without the CLI.
+
+With a database several servers share (``PERCEPT_DATABASE_URL`` naming PostgreSQL), several servers may use one
+data directory: leases in the database say who runs what, start-up spares files another instance may be writing,
+and the lock is taken shared. Shared holders coexist; a server on the directory's SQLite file (exclusive) is
+still refused while they run, and they while it does.
 """
 
 from __future__ import annotations
@@ -47,11 +52,20 @@ _guard = threading.Lock()
 
 
 class DataDirLock:
-    """``with DataDirLock(data_dir, "percept serve"):`` holds the directory, creating it if needed."""
+    """``with DataDirLock(data_dir, "percept serve"):`` holds the directory, creating it if needed. ``shared``
+    defaults to whether ``PERCEPT_DATABASE_URL`` names a database several servers can share."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], role: str = "percept serve") -> None:
+    def __init__(
+        self, data_dir: str | os.PathLike[str], role: str = "percept serve", shared: bool | None = None
+    ) -> None:
         self.path = Path(os.path.realpath(data_dir))
         self.role = role
+        if shared is None:
+            from ..config import ServerSettings
+            from ..storage import is_shared
+
+            shared = is_shared(ServerSettings(data_dir=str(data_dir)).database_url)
+        self.shared = shared
         self._acquired = False
 
     def acquire(self) -> DataDirLock:
@@ -81,7 +95,7 @@ class DataDirLock:
         if fcntl is None:  # pragma: no cover
             return fd
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder(fd)
             os.close(fd)
@@ -89,7 +103,7 @@ class DataDirLock:
         except BaseException:
             os.close(fd)
             raise
-        os.ftruncate(fd, 0)
+        os.ftruncate(fd, 0)  # shared: the last holder to start is the one a refused server is told of
         os.pwrite(fd, f"{os.getpid()} {self.role}\n".encode(), 0)
         return fd
 

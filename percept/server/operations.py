@@ -17,6 +17,8 @@ from ..serializers.offsets import StringIndexType
 
 READ = "read"  # analyze/read of every family
 TRAIN = "train"  # build, compose or copy of a custom model (its model id names the model)
+BATCH = "batch"  # DI analyzeBatch: one child operation (BATCH_DOCUMENT) per document
+BATCH_DOCUMENT = "batchDocument"
 
 J = TypeVar("J", bound="Job")
 
@@ -74,7 +76,31 @@ class TrainJob(Job):
     model_id: str
 
 
-JOB_TYPES: dict[str, type[Job]] = {job.kind: job for job in (ReadJob, TrainJob)}
+class BatchJob(Job):
+    """Analyze every blob of a container (or of a file list) with one model and write each result to a result
+    container. ``read`` is the ReadJob every document is read with; the SAS URLs are kept as given."""
+
+    kind: ClassVar[str] = BATCH
+
+    source_url: str  # the source container URL (with SAS)
+    prefix: str = ""  # azureBlobSource.prefix: documents are the blobs under it
+    file_list: str | None = None  # azureBlobFileListSource.fileList: a JSONL blob of {"file": name} lines
+    result_url: str  # resultContainerUrl
+    result_prefix: str = ""
+    overwrite: bool = False
+    read: dict[str, Any] = Field(default_factory=dict)  # ReadJob params applied to every document
+    version: str = ""
+
+
+class BatchDocumentJob(Job):
+    """One document of a batch (a child of the batch operation, run by the batch's driver, never on its own)."""
+
+    kind: ClassVar[str] = BATCH_DOCUMENT
+
+    name: str  # the blob's name in the source container
+
+
+JOB_TYPES: dict[str, type[Job]] = {job.kind: job for job in (ReadJob, TrainJob, BatchJob, BatchDocumentJob)}
 
 
 def job_of(kind: str, params: dict[str, Any], job_type: type[J]) -> J:

@@ -1,0 +1,2 @@
+"""Batch analysis (Document Intelligence ``:analyzeBatch``): a container's documents, one child operation each,
+results written to the user's result container."""

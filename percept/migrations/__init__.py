@@ -1,0 +1,1 @@
+"""Alembic migrations of the operations and models tables, run by ``storage.Database.migrate`` on open."""
