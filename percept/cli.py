@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .batch_cli import add_batch_commands
 from .config import ReadOptions
 from .errors import PerceptError
 from .gallery_cli import add_gallery_commands
@@ -228,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_cmd_serve)
 
     add_vision_commands(sub)
+    add_batch_commands(sub)
     add_gallery_commands(sub)
     return parser
 
