@@ -243,7 +243,7 @@ def test_an_instance_killed_mid_document_has_it_finished_by_another(
     a = start_server(data, **_shared_env(pg_url))
     b = None
     try:
-        pdf = builders.image_pdf([clean_scan] * 8)
+        pdf = builders.image_pdf([clean_scan] * 24)  # long enough to outlast starting b and a lease
         response = requests.post(a.endpoint + DI_ANALYZE, headers=HEADERS, data=pdf, timeout=60)
         assert response.status_code == 202, response.text
         location = response.headers["Operation-Location"]
@@ -261,8 +261,8 @@ def test_an_instance_killed_mid_document_has_it_finished_by_another(
         body = _wait_for(lambda: _finished(location.replace(a.endpoint, b.endpoint)), timeout=300)
         assert body["status"] == "succeeded", body
         pages = body["analyzeResult"]["content"].split("\n")
-        assert len(body["analyzeResult"]["pages"]) == 8
-        assert cer("\n".join(pages), "\n".join([truth] * 8)) <= 0.01
+        assert len(body["analyzeResult"]["pages"]) == 24
+        assert cer("\n".join(pages), "\n".join([truth] * 24)) <= 0.01
         [(owner, attempts, status)] = _sql(pg_url, lease, op_id)
         assert owner.startswith(f"{socket.gethostname()}-{b.process.pid}-") and attempts == 2 and status == "succeeded"
         assert time.monotonic() - killed >= 1  # taken over only once the lease had lapsed
