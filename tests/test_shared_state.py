@@ -337,3 +337,47 @@ def test_a_sqlite_data_directory_of_an_earlier_version_opens_and_reads(tmp_path:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(operations)")}
         assert {"lease_owner", "lease_expires", "attempts"} <= columns
         assert conn.execute("SELECT attempts FROM operations WHERE id = ?", (done,)).fetchall() == [(0,)]
+
+
+def test_two_instances_one_killed_mid_batch(tmp_path: Path, pg_url: str, azurite: str) -> None:
+    """A batch posted to a, which is killed (-9) after some documents are done; b, on the same database and data
+    directory, takes the batch over once a's lease lapses and finishes it: every document exactly once, the
+    documents a had finished not redone."""
+    from test_batch import _blobs, _etags, _post, _slow_batch, _wait
+
+    n = 10
+    source, results = _slow_batch(azurite, "two", n)
+    data = tmp_path / "data"
+    a = start_server(data, **_shared_env(pg_url))
+    b = None
+    try:
+        r = _post(a, {"azureBlobSource": {"containerUrl": source}, "resultContainerUrl": results, "resultPrefix": "o/"})
+        assert r.status_code == 202, r.text
+        location = r.headers["Operation-Location"]
+        b = start_server(data, **_shared_env(pg_url))
+        on_b = location.replace(a.endpoint, b.endpoint)
+        deadline = time.monotonic() + 90
+        done_before: list[dict] = []
+        while time.monotonic() < deadline and len(done_before) < 2:
+            body = requests.get(on_b, headers=HEADERS, timeout=30).json()  # polled on b while a runs it
+            done_before = [d for d in body.get("result", {}).get("details", []) if d["status"] == "succeeded"]
+            time.sleep(0.1)
+        assert body["status"] == "running" and 2 <= len(done_before) < n, body
+        marked = {d["resultUrl"].split("/two-out/", 1)[1] for d in done_before}
+        tags = _etags(azurite, "two-out")
+        a.kill()
+        done = _wait(on_b, 240)
+    finally:
+        if b is not None:
+            b.stop()
+        a.stop()
+    assert done["status"] == "succeeded", done
+    result = done["result"]
+    assert (result["succeededCount"], result["failedCount"], result["skippedCount"]) == (n, 0, 0), result
+    written = _blobs(azurite, "two-out")
+    assert len(written) == n
+    for i in range(n):
+        content = json.loads(written[f"o/s/{i:03d}.pdf.ocr.json"])["analyzeResult"]["content"]
+        assert f"number {i}" in content, content
+    after = _etags(azurite, "two-out")
+    assert {k: after[k] for k in marked} == {k: tags[k] for k in marked}  # none a had finished was redone
