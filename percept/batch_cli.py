@@ -219,7 +219,7 @@ class Batch:
 
     @staticmethod
     def _features(features: str) -> list[str]:
-        from .server.routes.batch import FEATURES
+        from .server.analyze_jobs import FEATURES
 
         wanted = [f.strip() for f in features.split(",") if f.strip()]
         unknown = [f for f in wanted if f not in FEATURES]

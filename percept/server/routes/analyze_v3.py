@@ -6,25 +6,21 @@ Both services share one shape; a router is made per service root with the versio
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from ...custom.registry import READY
-from ...errors import InvalidRequest, NotFound, OperationInProgress
+from ...errors import OperationInProgress
 from ...serializers.analyze_v3 import analyze_result
-from ...serializers.offsets import STRING_INDEX_TYPES
 from .. import deps
+from ..analyze_jobs import is_custom_model, read_job
 from ..deps import ServicesDep
 from ..errors import v3_operation_error
 from ..ids import ModelId, ResultId
 from ..operations import ReadJob
 from ..responses import FastJSONResponse as JSONResponse
 from ..store import FAILED, PENDING, SUCCEEDED
-from ..versions import SERVICES, VERSION_MODELS, ApiVersionQuery, V3Version
-
-FEATURES = ("ocrHighResolution", "languages", "barcodes", "formulas", "keyValuePairs", "styleFont", "queryFields")
+from ..versions import SERVICES, ApiVersionQuery, V3Version
 
 
 def routers() -> list[APIRouter]:
@@ -33,15 +29,6 @@ def routers() -> list[APIRouter]:
 
 def _router(root: str) -> APIRouter:
     router = APIRouter(prefix=f"/{root}", dependencies=deps.KEY_DEPENDENCIES, tags=[root])
-
-    async def model(services: ServicesDep, model_id: str, v: str) -> bool:
-        """Check the model exists for this version; True for a custom model."""
-        if model_id in VERSION_MODELS[v]:
-            return False
-        rec = await run_in_threadpool(services.models.get, model_id)
-        if rec is None or rec.status != READY:
-            raise NotFound(f"Model '{model_id}' was not found.")
-        return True
 
     @router.post("/documentModels/{model_id}:analyze", status_code=202, response_class=Response)
     async def analyze(
@@ -55,30 +42,16 @@ def _router(root: str) -> APIRouter:
         features: str | None = None,
         output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
     ) -> Response:
-        custom = await model(services, model_id, v)
-        if string_index_type not in STRING_INDEX_TYPES:
-            raise InvalidRequest(f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
-        wanted = [f.strip() for f in (features or "").split(",") if f.strip()]
-        unknown = [f for f in wanted if f not in FEATURES]
-        if unknown:
-            raise InvalidRequest(f"Unknown feature '{unknown[0]}'; features are {', '.join(FEATURES)}.")
-        layout = model_id != "prebuilt-read"
-        if output_content_format not in (None, "text", "markdown"):
-            raise InvalidRequest("outputContentFormat must be text or markdown.")
-        if output_content_format == "markdown" and not layout:
-            raise InvalidRequest("outputContentFormat=markdown needs prebuilt-layout; prebuilt-read returns text.")
-        options: dict[str, Any] = {"layout": layout}
-        if locale:  # the engine maps the hint to its own languages (percept.engines)
-            options["language"] = locale
-        job = ReadJob(
+        custom = await is_custom_model(services, model_id, v)
+        job = read_job(
+            model_id,
+            v,
+            custom=custom,
             pages=pages,
-            version=v,
+            locale=locale,
             string_index_type=string_index_type,
-            content_format=output_content_format or "text",
-            key_value_pairs=model_id == "prebuilt-document" or (layout and "keyValuePairs" in wanted),
-            options=options,
-            custom_model=model_id if custom else None,
-            family="v3" if custom else None,
+            features=features,
+            output_content_format=output_content_format,
         )
         op = await deps.accept_document(request, services, model_id=model_id, job=job)
         location = f"{deps.base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"

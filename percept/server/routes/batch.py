@@ -14,24 +14,22 @@ from starlette.concurrency import run_in_threadpool
 
 from ...batch.driver import OUTPUT_EXISTS, WAITING
 from ...batch.sources import check_url, public_url, result_name
-from ...custom.registry import READY
 from ...errors import InvalidRequest, NotFound, ParameterMissing
 from ...pages import parse_pages
 from ...serializers.batch import DocumentOutcome, batch_operation
-from ...serializers.offsets import STRING_INDEX_TYPES
 from .. import deps
+from ..analyze_jobs import is_custom_model, read_job
 from ..deps import ServicesDep
 from ..errors import v3_operation_error
 from ..ids import ModelId, ResultId
 from ..inputs import read_json_body
-from ..operations import BATCH, BatchJob, ReadJob
+from ..operations import BATCH, BatchJob
 from ..responses import FastJSONResponse as JSONResponse
 from ..services import Services
 from ..store import FAILED, SUCCEEDED, Operation
-from ..versions import VERSION_MODELS, ApiVersionQuery, V3Version
+from ..versions import ApiVersionQuery, V3Version
 
 ROOT = "documentintelligence"
-FEATURES = ("ocrHighResolution", "languages", "barcodes", "formulas", "keyValuePairs", "styleFont", "queryFields")
 
 router = APIRouter(prefix=f"/{ROOT}", dependencies=deps.KEY_DEPENDENCIES, tags=[ROOT])
 
@@ -64,15 +62,6 @@ def _source(body: dict[str, Any]) -> tuple[str, str, str | None]:
     return url, "", file_list
 
 
-async def _is_custom(services: Services, model_id: str, v: str) -> bool:
-    if model_id in VERSION_MODELS[v]:
-        return False
-    rec = await run_in_threadpool(services.models.get, model_id)
-    if rec is None or rec.status != READY:
-        raise NotFound(f"Model '{model_id}' was not found.")
-    return True
-
-
 @router.post("/documentModels/{model_id}:analyzeBatch", status_code=202, response_class=Response)
 async def analyze_batch(
     request: Request,
@@ -85,7 +74,7 @@ async def analyze_batch(
     features: str | None = None,
     output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
 ) -> Response:
-    custom = await _is_custom(services, model_id, v)
+    custom = await is_custom_model(services, model_id, v)
     body = await read_json_body(request)
     source_url, prefix, file_list = _source(body)
     result_url = _text(body, "resultContainerUrl", "")
@@ -95,32 +84,18 @@ async def analyze_batch(
     overwrite = body.get("overwriteExisting", False)
     if not isinstance(overwrite, bool):
         raise InvalidRequest("overwriteExisting must be true or false.")
-    if string_index_type not in STRING_INDEX_TYPES:
-        raise InvalidRequest(f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
-    wanted = [f.strip() for f in (features or "").split(",") if f.strip()]
-    unknown = [f for f in wanted if f not in FEATURES]
-    if unknown:
-        raise InvalidRequest(f"Unknown feature '{unknown[0]}'; features are {', '.join(FEATURES)}.")
-    layout = model_id != "prebuilt-read"
-    if output_content_format not in (None, "text", "markdown"):
-        raise InvalidRequest("outputContentFormat must be text or markdown.")
-    if output_content_format == "markdown" and not layout:
-        raise InvalidRequest("outputContentFormat=markdown needs prebuilt-layout; prebuilt-read returns text.")
+    read = read_job(
+        model_id,
+        v,
+        custom=custom,
+        pages=pages,
+        locale=locale,
+        string_index_type=string_index_type,
+        features=features,
+        output_content_format=output_content_format,
+    )
     if pages:
         parse_pages(pages, services.limits.max_pages)  # its syntax, now; each document applies it to its pages
-    options: dict[str, Any] = {"layout": layout}
-    if locale:
-        options["language"] = locale
-    read = ReadJob(
-        pages=pages,
-        version=v,
-        string_index_type=string_index_type,
-        content_format=output_content_format or "text",
-        key_value_pairs=layout and "keyValuePairs" in wanted,
-        options=options,
-        custom_model=model_id if custom else None,
-        family="v3" if custom else None,
-    )
     job = BatchJob(
         source_url=source_url,
         prefix=prefix,
