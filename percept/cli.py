@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
+import shutil
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .batch_cli import add_batch_commands
@@ -21,15 +21,49 @@ if TYPE_CHECKING:
     from .config import ServerSettings
     from .custom.registry import ModelRegistry
 
-# Documents with at least this many pages report progress on stderr.
+# Documents with at least this many pages show a progress bar on stderr (when it is a terminal).
 PROGRESS_FROM = 5
 
 
-def _progress(done: int, total: int) -> None:
-    if total < PROGRESS_FROM:
-        return
-    end = "\n" if done == total or not sys.stderr.isatty() else ""
-    print(f"\rpercept: page {done}/{total}", end=end, file=sys.stderr, flush=True)
+class _Progress:
+    """A tqdm bar of pages read, on stderr only when it is a terminal (nothing in pipes, logs and tests)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_FROM or not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            from tqdm import tqdm  # type: ignore[import-untyped]
+
+            # 80x24 where a terminal reports no size: tqdm draws nothing on a 0x0 terminal.
+            size = shutil.get_terminal_size()
+            self._bar = tqdm(
+                total=total,
+                unit="page",
+                desc="percept",
+                file=sys.stderr,
+                leave=False,
+                ncols=size.columns,
+                nrows=size.lines,
+            )
+        self._bar.update(done - self._bar.n)
+        if done >= total:
+            self._bar.refresh()  # the last count, even when it came sooner than tqdm's redraw interval
+            self._bar.close()
+            self._bar = None
+
+
+def _write_json(value: Any, pretty: bool) -> None:
+    """JSON to stdout with orjson: measured, the stdlib's indented ``json.dump`` took 9 of the 13 s of
+    ``percept read`` on a 120-page PDF. Indented only with ``--pretty``."""
+    import orjson
+
+    option = orjson.OPT_INDENT_2 if pretty else 0
+    sys.stdout.flush()
+    sys.stdout.buffer.write(orjson.dumps(value, option=option | orjson.OPT_APPEND_NEWLINE))
+    sys.stdout.buffer.flush()
 
 
 def _cmd_read(args: argparse.Namespace) -> int:
@@ -53,7 +87,7 @@ def _cmd_read(args: argparse.Namespace) -> int:
         args.file,
         pages=args.pages,
         options=options,
-        progress=_progress,
+        progress=_Progress(),
         content_format="markdown" if markdown else "text",
         key_value_pairs=layout,
     )
@@ -61,8 +95,7 @@ def _cmd_read(args: argparse.Namespace) -> int:
         sys.stdout.write(doc.content + "\n")
     else:
         model = "prebuilt-layout" if layout else "prebuilt-read"
-        json.dump(analyze_result(doc, model_id=model), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        _write_json(analyze_result(doc, model_id=model), args.pretty)
     return 0
 
 
@@ -132,7 +165,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     train_model(
         rec,
         models,
-        read=lambda p: read_document(p, options=options, progress=_progress),
+        read=lambda p: read_document(p, options=options, progress=_Progress()),
         policy=UrlPolicy.parse(settings.storage_allow, setting="PERCEPT_STORAGE_ALLOW"),
         local_root=local_root,
     )
@@ -145,8 +178,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             out[key] = tr[key]
     if done.keys:
         out["keys"] = done.keys
-    json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    _write_json(out, args.pretty)
     return 0 if done.status == READY else 1
 
 
@@ -162,10 +194,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         raise NotFound(f"Model '{args.model}' was not found or is not ready.")
     options = ReadOptions(layout=True)
     doc = read_document(
-        args.file, pages=args.pages, options=options, progress=_progress, model_id=args.model, models=models
+        args.file, pages=args.pages, options=options, progress=_Progress(), model_id=args.model, models=models
     )
-    json.dump(analyze_result(doc, model_id=args.model), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    _write_json(analyze_result(doc, model_id=args.model), args.pretty)
     return 0
 
 
@@ -188,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--dpi", type=int, help="render resolution for PDF pages that need OCR")
     read.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     read.add_argument("--format", choices=["json", "text"], default="json")
+    read.add_argument("--pretty", action="store_true", help="indent the JSON")
     read.set_defaults(func=_cmd_read, command="read")
 
     layout = sub.add_parser(
@@ -210,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--subfolders", action="store_true", help="include subfolders of the prefix")
     train.add_argument("--name", help="a model name")
     train.add_argument("--data-dir", help="the model store (PERCEPT_DATA_DIR)")
+    train.add_argument("--pretty", action="store_true", help="indent the JSON")
     train.set_defaults(func=_cmd_train)
 
     analyze = sub.add_parser(
@@ -220,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("file", help="PDF or image")
     analyze.add_argument("--pages", help="pages to read, e.g. 1-3,5")
     analyze.add_argument("--data-dir", help="the model store (PERCEPT_DATA_DIR)")
+    analyze.add_argument("--pretty", action="store_true", help="indent the JSON")
     analyze.set_defaults(func=_cmd_analyze)
 
     serve = sub.add_parser("serve", help="serve Azure's Computer Vision and Document Intelligence APIs")

@@ -50,13 +50,51 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "not found" in missing.stderr
 
 
-def test_progress_goes_to_stderr_for_long_documents(tmp_path: Path) -> None:
+def test_progress_bar_on_a_terminal_and_quiet_in_a_pipe(tmp_path: Path) -> None:
+    """Long documents show a progress bar on stderr when it is a terminal; piped, stderr stays clean."""
+    import os
+    import pty
+
     path = tmp_path / "long.pdf"
     path.write_bytes(builders.text_pdf([builders.PARAGRAPH] * 6))
     proc = _percept("read", str(path), "--format", "text")
     assert proc.returncode == 0
-    assert "page 6/6" in proc.stderr
+    assert proc.stderr == ""
     assert proc.stdout.count("Invoice number 4711") == 6
+
+    main, terminal = pty.openpty()
+    try:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "percept.cli", "read", str(path), "--format", "text"],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closed: the program has ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out, _ = run.communicate(timeout=300)
+    finally:
+        os.close(main)
+    assert run.returncode == 0
+    assert out.decode().count("Invoice number 4711") == 6
+    assert b"6/6" in seen and b"page" in seen, seen
+
+
+def test_json_is_compact_unless_pretty(tmp_path: Path, digital_pdf: bytes) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(digital_pdf)
+    compact = _percept("read", str(path))
+    pretty = _percept("read", str(path), "--pretty")
+    assert compact.returncode == pretty.returncode == 0
+    assert compact.stdout.count("\n") == 1 and pretty.stdout.count("\n") > 20
+    assert json.loads(compact.stdout) == json.loads(pretty.stdout)
 
 
 def test_layout_json_and_markdown(tmp_path: Path) -> None:
