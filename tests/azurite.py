@@ -68,19 +68,22 @@ def running_azurite(binary: str, where: Path) -> Iterator[str]:
             left.kill()
 
 
-def container(blob_endpoint: str, name: str, files: dict[str, bytes]) -> str:
-    """A container holding ``files``; returns its read+list SAS URL, as the portal gives one."""
+def container(blob_endpoint: str, name: str, files: dict[str, bytes], permission: str = "rl") -> str:
+    """A container holding ``files`` (uploaded in parallel); returns its SAS URL with ``permission`` (read and
+    list by default, as the portal gives one; ``rwlcd`` and the like for result containers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
     service = BlobServiceClient(blob_endpoint, credential={"account_name": ACCOUNT, "account_key": ACCOUNT_KEY})
-    container = service.create_container(name)
-    for blob, data in files.items():
-        container.upload_blob(blob, data)
+    client = service.create_container(name)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda item: client.upload_blob(item[0], item[1]), files.items()))
     sas = generate_container_sas(
         ACCOUNT,
         name,
         account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions(read=True, list=True),
+        permission=ContainerSasPermissions.from_string(permission),
         expiry=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
     )
     return f"{blob_endpoint}/{name}?{sas}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import builders
 import httpx
 import pytest
-from azurite import ACCOUNT, ACCOUNT_KEY
+from azurite import ACCOUNT, ACCOUNT_KEY, container
 from server_harness import KEY, Server, start_server
 
 HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
@@ -28,22 +28,8 @@ def _service(endpoint: str):  # type: ignore[no-untyped-def]
 
 
 def _container(endpoint: str, name: str, files: dict[str, bytes], permission: str = "rwlcd") -> str:
-    """A container holding ``files`` (uploaded in parallel); returns its SAS URL with ``permission``."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
-
-    client = _service(endpoint).create_container(name)
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda item: client.upload_blob(item[0], item[1]), files.items()))
-    sas = generate_container_sas(
-        ACCOUNT,
-        name,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions.from_string(permission),
-        expiry=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
-    )
-    return f"{endpoint}/{name}?{sas}"
+    """Result containers need write access: the default here is read, write, list, create and delete."""
+    return container(endpoint, name, files, permission)
 
 
 def _blobs(endpoint: str, container: str) -> dict[str, bytes]:

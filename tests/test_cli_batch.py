@@ -4,7 +4,6 @@ the storage allow-list."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ import sys
 from pathlib import Path
 
 import builders
-from azurite import ACCOUNT, ACCOUNT_KEY
+from azurite import ACCOUNT, ACCOUNT_KEY, container
 
 
 def _batch(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -95,23 +94,6 @@ def test_bad_options_exit_2_before_any_work(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "not a folder" in missing.stderr
 
 
-def _container(endpoint: str, name: str, files: dict[str, bytes], permission: str) -> str:
-    from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
-
-    service = BlobServiceClient(endpoint, credential={"account_name": ACCOUNT, "account_key": ACCOUNT_KEY})
-    client = service.create_container(name)
-    for blob, data in files.items():
-        client.upload_blob(blob, data)
-    sas = generate_container_sas(
-        ACCOUNT,
-        name,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions.from_string(permission),
-        expiry=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
-    )
-    return f"{endpoint}/{name}?{sas}"
-
-
 def test_blob_containers_through_the_storage_allow_list(azurite: str) -> None:
     from azure.storage.blob import BlobServiceClient
 
@@ -120,8 +102,8 @@ def test_blob_containers_through_the_storage_allow_list(azurite: str) -> None:
         "in/sub/b.pdf": builders.text_pdf([["Bravo blob document two"]]),
         "other/c.pdf": builders.text_pdf([["Charlie outside the prefix"]]),
     }
-    source = _container(azurite, "cli-src", files, "rl")
-    results = _container(azurite, "cli-out", {}, "rwl")
+    source = container(azurite, "cli-src", files, "rl")
+    results = container(azurite, "cli-out", {}, "rwl")
 
     refused = _batch(source, results, "--prefix", "in/")  # Azurite is on loopback: not allowed by default
     assert refused.returncode == 2
@@ -131,8 +113,8 @@ def test_blob_containers_through_the_storage_allow_list(azurite: str) -> None:
     assert done.returncode == 0, done.stderr
     assert _summary(done.stderr) == "percept: 2 documents: 2 succeeded, 0 skipped, 0 failed"
     service = BlobServiceClient(azurite, credential={"account_name": ACCOUNT, "account_key": ACCOUNT_KEY})
-    container = service.get_container_client("cli-out")
-    written = {b.name: json.loads(container.download_blob(b.name).readall()) for b in container.list_blobs()}
+    out = service.get_container_client("cli-out")
+    written = {b.name: json.loads(out.download_blob(b.name).readall()) for b in out.list_blobs()}
     assert set(written) == {"a.pdf.ocr.json", "sub/b.pdf.ocr.json"}
     assert written["a.pdf.ocr.json"]["analyzeResult"]["content"] == "Alpha blob document one"
     assert written["sub/b.pdf.ocr.json"]["analyzeResult"]["content"] == "Bravo blob document two"
