@@ -3,8 +3,10 @@ document): which model answers, and the :class:`ReadJob` the query parameters as
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+from fastapi import Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from ..custom.registry import READY
@@ -15,6 +17,30 @@ from .services import Services
 from .versions import VERSION_MODELS
 
 FEATURES = ("ocrHighResolution", "languages", "barcodes", "formulas", "keyValuePairs", "styleFont", "queryFields")
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeQuery:
+    """The analyze query parameters, as sent (checked by :func:`read_job`)."""
+
+    pages: str | None = None
+    locale: str | None = None
+    string_index_type: str = "textElements"
+    features: str | None = None
+    output_content_format: str | None = None
+
+
+def _analyze_query(
+    pages: str | None = None,
+    locale: str | None = None,
+    string_index_type: Annotated[str, Query(alias="stringIndexType")] = "textElements",
+    features: str | None = None,
+    output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
+) -> AnalyzeQuery:
+    return AnalyzeQuery(pages, locale, string_index_type, features, output_content_format)
+
+
+AnalyzeQueryDep = Annotated[AnalyzeQuery, Depends(_analyze_query)]
 
 
 async def is_custom_model(services: Services, model_id: str, version: str) -> bool:
@@ -28,18 +54,10 @@ async def is_custom_model(services: Services, model_id: str, version: str) -> bo
     return True
 
 
-def read_job(
-    model_id: str,
-    version: str,
-    *,
-    custom: bool,
-    pages: str | None,
-    locale: str | None,
-    string_index_type: str,
-    features: str | None,
-    output_content_format: str | None,
-) -> ReadJob:
+def read_job(model_id: str, version: str, *, custom: bool, query: AnalyzeQuery) -> ReadJob:
     """The job the analyze query parameters ask for, checked in the order Azure checks them."""
+    pages, locale, string_index_type = query.pages, query.locale, query.string_index_type
+    features, output_content_format = query.features, query.output_content_format
     if string_index_type not in STRING_INDEX_TYPES:
         raise InvalidRequest(f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
     wanted = [f.strip() for f in (features or "").split(",") if f.strip()]

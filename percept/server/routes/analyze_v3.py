@@ -6,14 +6,12 @@ Both services share one shape; a router is made per service root with the versio
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from ...errors import OperationInProgress
 from ...serializers.analyze_v3 import analyze_result
 from .. import deps
-from ..analyze_jobs import is_custom_model, read_job
+from ..analyze_jobs import AnalyzeQueryDep, is_custom_model, read_job
 from ..deps import ServicesDep
 from ..errors import v3_operation_error
 from ..ids import ModelId, ResultId
@@ -36,23 +34,10 @@ def _router(root: str) -> APIRouter:
         services: ServicesDep,
         model_id: ModelId,
         v: V3Version,
-        pages: str | None = None,
-        locale: str | None = None,
-        string_index_type: Annotated[str, Query(alias="stringIndexType")] = "textElements",
-        features: str | None = None,
-        output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
+        query: AnalyzeQueryDep,
     ) -> Response:
         custom = await is_custom_model(services, model_id, v)
-        job = read_job(
-            model_id,
-            v,
-            custom=custom,
-            pages=pages,
-            locale=locale,
-            string_index_type=string_index_type,
-            features=features,
-            output_content_format=output_content_format,
-        )
+        job = read_job(model_id, v, custom=custom, query=query)
         op = await deps.accept_document(request, services, model_id=model_id, job=job)
         location = f"{deps.base_url(request)}{root}/documentModels/{model_id}/analyzeResults/{op.id}?api-version={v}"
         return deps.accepted(services, location)

@@ -7,9 +7,9 @@ as Azure reports request-level batch errors. Each document's outcome is one chil
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...batch.driver import OUTPUT_EXISTS, WAITING
@@ -18,7 +18,7 @@ from ...errors import InvalidRequest, NotFound, ParameterMissing
 from ...pages import parse_pages
 from ...serializers.batch import DocumentOutcome, batch_operation
 from .. import deps
-from ..analyze_jobs import is_custom_model, read_job
+from ..analyze_jobs import AnalyzeQueryDep, is_custom_model, read_job
 from ..deps import ServicesDep
 from ..errors import v3_operation_error
 from ..ids import ModelId, ResultId
@@ -68,11 +68,7 @@ async def analyze_batch(
     services: ServicesDep,
     model_id: ModelId,
     v: V3Version,
-    pages: str | None = None,
-    locale: str | None = None,
-    string_index_type: Annotated[str, Query(alias="stringIndexType")] = "textElements",
-    features: str | None = None,
-    output_content_format: Annotated[str | None, Query(alias="outputContentFormat")] = None,
+    query: AnalyzeQueryDep,
 ) -> Response:
     custom = await is_custom_model(services, model_id, v)
     body = await read_json_body(request)
@@ -84,18 +80,9 @@ async def analyze_batch(
     overwrite = body.get("overwriteExisting", False)
     if not isinstance(overwrite, bool):
         raise InvalidRequest("overwriteExisting must be true or false.")
-    read = read_job(
-        model_id,
-        v,
-        custom=custom,
-        pages=pages,
-        locale=locale,
-        string_index_type=string_index_type,
-        features=features,
-        output_content_format=output_content_format,
-    )
-    if pages:
-        parse_pages(pages, services.limits.max_pages)  # its syntax, now; each document applies it to its pages
+    read = read_job(model_id, v, custom=custom, query=query)
+    if query.pages:
+        parse_pages(query.pages, services.limits.max_pages)  # its syntax, now; each document applies it to its pages
     job = BatchJob(
         source_url=source_url,
         prefix=prefix,
