@@ -25,6 +25,8 @@ from .config import Limits, ReadOptions, default_limits
 from .errors import ContentTooLarge, WorkerCrashed
 from .executors import LocalProcessExecutor, PageExecutor
 from .executors import make_executor as make_executor  # where callers have always found it
+from .languages import detect_languages
+from .languages import preload as preload_languages
 from .layout import keyvalue
 from .model import Document, Page, PageError
 from .pages import parse_pages
@@ -155,6 +157,8 @@ def _read(
     progress: Progress | None,
 ) -> Document:
     ref = ctx.ref
+    if options.detect_languages:
+        preload_languages()  # loads while the pages are read
     indices = parse_pages(pages, ref.page_count)
     workers = min(options.worker_count(), len(indices))
     if executor is None and workers <= 1:
@@ -176,6 +180,8 @@ def _read(
         raise PagesFailed(errors)
     for stage in document_stages(ctx):
         doc = stage(doc, ctx)
+    if options.detect_languages:
+        doc.languages = detect_languages(doc)
     return doc
 
 
