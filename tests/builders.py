@@ -422,3 +422,118 @@ ORDERS = [
     ("PO-78", "Lucerne Publishing", "2 Elm St, Provo UT"),
     ("PO-79", "Margie's Travel", "3 Oak St, Boise ID"),
 ]
+
+
+# --- simple scanned forms: a label and its value per row (issue 15) -------------------------------------------
+
+# (label, x of the label in points, row): the left column at x=60, a right column at x=330; values follow their
+# label on the same line, so where a value starts moves with its label's width. "Ship To:" takes two rows (street,
+# then city under it), its value is both lines.
+BOL_LABELS = [
+    ("BOL No.:", 60, 0),
+    ("Date:", 330, 0),
+    ("Shipper:", 60, 1),
+    ("Consignee:", 60, 2),
+    ("Ship To:", 60, 3),
+    ("Carrier:", 60, 5),
+    ("SCAC:", 330, 5),
+    ("PRO No.:", 60, 6),
+    ("Trailer No.:", 330, 6),
+    ("Seal No.:", 60, 7),
+    ("Freight Terms:", 330, 7),
+    ("Pieces:", 60, 8),
+    ("Weight:", 330, 8),
+    ("Description:", 60, 9),
+    ("Special Instructions:", 60, 10),
+]
+_BOL_SHIPPERS = ["Harbor Ceramics Inc", "Alpine Stone Works", "Coho Glass", "Fabrikam Flooring LLC", "Litware Paper"]
+_BOL_CONSIGNEES = [
+    "Bluewater Tiles",
+    "Northwind Traders",
+    "Contoso Home Supply",
+    "Wide World Importers Warehouse",
+    "Tailspin Toys",
+    "Adventure Works Cycles",
+    "Proseware",
+    "Margie's Travel Goods",
+]
+_BOL_STREETS = ["Harbor Rd", "Main St", "Industrial Pkwy", "Elm Ave", "Commerce Blvd", "Dock Way"]
+_BOL_CITIES = ["Tacoma WA", "Reno NV", "Boise ID", "Fresno CA", "Provo UT", "Eugene OR"]
+_BOL_CARRIERS = [
+    ("Northwind Freight", "NWFR", "NW"),
+    ("Blue Yonder Logistics", "BYLG", "BY"),
+    ("Datum Haul", "DTHL", "DH"),
+]
+_BOL_GOODS = ["ceramic floor tiles", "glass panels", "paper rolls", "stone slabs", "copper wire spools"]
+_BOL_NOTES = ["", "", "Deliver before noon", "Call consignee 24 hours before delivery", "Keep dry"]
+
+
+def bol_values(seed: int) -> dict[str, str]:
+    """The filled-in values of one bill of lading, varied by ``seed``: wide and short values, a few left empty."""
+    import random
+
+    rng = random.Random(seed)
+    carrier, scac, prefix = rng.choice(_BOL_CARRIERS)
+    pieces = rng.randint(1, 40)
+    return {
+        "BOL No.:": str(rng.randint(100000, 999999)),
+        "Date:": f"{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/2024",
+        "Shipper:": rng.choice(_BOL_SHIPPERS),
+        "Consignee:": rng.choice(_BOL_CONSIGNEES),
+        "Ship To:": f"{rng.randint(2, 9999)} {rng.choice(_BOL_STREETS)}\n{rng.choice(_BOL_CITIES)}",
+        "Carrier:": carrier,
+        "SCAC:": scac,
+        "PRO No.:": f"{prefix}-{rng.randint(100000, 999999)}",
+        "Trailer No.:": rng.choice(["", f"TR{rng.randint(1000, 9999)}"]),
+        "Seal No.:": rng.choice(["", str(rng.randint(10000000, 99999999))]),
+        "Freight Terms:": rng.choice(["Prepaid", "Collect", "Third Party"]),
+        "Pieces:": str(pieces),
+        "Weight:": f"{pieces * rng.randint(20, 90):,} kg",
+        "Description:": f"{pieces} pallets of {rng.choice(_BOL_GOODS)}, shrink wrapped",
+        "Special Instructions:": rng.choice(_BOL_NOTES),
+    }
+
+
+def bill_of_lading(
+    values: dict[str, str], dx: float = 0, dy: float = 0, pitch: float = 18, right_column: float = 330
+) -> bytes:
+    """A bill of lading as typed on a short-form template: a title, rows of ``Label: value`` in one or two
+    columns ``pitch`` points apart (a value's second line, after a newline, goes under its first; the second
+    column at ``right_column``), boilerplate terms and a signature line; ``dx``/``dy`` shift the page."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    c.setFont("Helvetica-Bold", 18)
+    c.drawString(60 + dx, 730 + dy, "STRAIGHT BILL OF LADING")
+    c.setFont("Helvetica", 9)
+    c.drawString(60 + dx, 712 + dy, "Short Form - Original - Not Negotiable")
+    c.setFont("Helvetica", 11)
+    top = 680
+    for label, x, row in BOL_LABELS:
+        x = right_column if x == 330 else x
+        first, *more = values.get(label, "").split("\n")
+        c.drawString(x + dx, top - pitch * row + dy, f"{label} {first}".rstrip())
+        indent = x + pdfmetrics.stringWidth(f"{label} ", "Helvetica", 11)
+        for k, line in enumerate(more, 1):
+            c.drawString(indent + dx, top - pitch * (row + k) + dy, line)
+    bottom = top - pitch * (max(r for _, _, r in BOL_LABELS) + 2)
+    c.setFont("Helvetica", 8)
+    c.drawString(60 + dx, bottom + dy, "Received, subject to the classifications and tariffs in effect on the date")
+    c.drawString(60 + dx, bottom - 11 + dy, "of the issue of this Bill of Lading, the property described above.")
+    c.setFont("Helvetica", 10)
+    c.line(60 + dx, bottom - 60 + dy, 260 + dx, bottom - 60 + dy)
+    c.drawString(60 + dx, bottom - 74 + dy, "Shipper Signature")
+    c.save()
+    return buf.getvalue()
+
+
+def scanned_bill_of_lading(seed: int, dpi: int = 300, right_column: float = 330) -> tuple[np.ndarray, dict[str, str]]:
+    """One bill of lading filled by ``seed``, printed and scanned: shifted on the glass, skewed, noisy, blurred.
+    With ``right_column`` near 240 the OCR reads the first row's two fields as one line."""
+    import random
+
+    rng = random.Random(seed)
+    values = bol_values(seed)
+    pdf = bill_of_lading(values, dx=rng.uniform(-12, 12), dy=rng.uniform(-12, 12), right_column=right_column)
+    skew = rng.choice([-1, 1]) * rng.uniform(0.2, 0.9)
+    gray = scan(render(pdf, dpi=dpi), skew=skew, noise=rng.uniform(0.02, 0.05), blur=True)
+    return gray, values

@@ -1,12 +1,14 @@
 """Reading a labelled model's fields off a new document: align the page to the template's anchors, nudge each
 field by the residual of the anchors around it (scans do not shift uniformly), and take the words inside it, or
-the selection mark found there. Apart from training because analysis runs it alone, and training only calls it
-to measure accuracy leave-one-out.
+the selection mark found there. A field found empty is looked for again in its slot, the free space on its row
+between the printed text and fields either side: a hand fills a cell anywhere, a typewriter where it was set.
+Apart from training because analysis runs it alone, and training only calls it to measure accuracy leave-one-out.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +21,7 @@ from .values import typed_value
 if TYPE_CHECKING:  # the model classes live with training; they are only read here
     from .labeled import FieldModel, LabeledModel, TemplatePage
 
+_RULING = re.compile(r"^[_|]+$")  # a form's ruling read as text
 LOCAL_ANCHORS = 8  # anchors around a field that correct its position locally
 MARK_RADIUS = 0.03
 
@@ -41,7 +44,9 @@ def extract(model: LabeledModel, doc: Document) -> dict[str, Field]:
         if fm.type == "selectionMark":
             out[fm.name] = _mark_field(fm, doc.pages[fm.page], region, confidence)
         else:
-            out[fm.name] = _text_field(fm, page, al, region, confidence)
+            tp = model.pages[fm.page]
+            slot = _region(tp, al, page, _slot(model, fm))
+            out[fm.name] = _text_field(fm, page, al, region, confidence, (slot, frozenset(tp.texts)))
     return out
 
 
@@ -59,10 +64,73 @@ def _region(tp: TemplatePage, al: Alignment, page: PageWords, box: Box) -> Box:
     return mapped
 
 
+def _slot(model: LabeledModel, fm: FieldModel) -> Box:
+    """The field's row widened left and right up to the nearest printed word (anchor centre) or other field
+    beside it, in the template's frame."""
+    x0, y0, x1, y1 = fm.box
+    h = y1 - y0
+    points = model.pages[fm.page].points
+    beside = points[(points[:, 1] >= y0 - 0.25 * h) & (points[:, 1] <= y1 + 0.25 * h)] if len(points) else points
+    lefts = [float(x) for x in beside[:, 0] if x < x0] if len(beside) else []
+    rights = [float(x) for x in beside[:, 0] if x > x1] if len(beside) else []
+    for other in model.fields:
+        b = other.box
+        if other is fm or other.page != fm.page or min(b[3], y1) - max(b[1], y0) <= 0.5 * min(b[3] - b[1], h):
+            continue
+        if b[2] <= x0:
+            lefts.append(b[2])
+        elif b[0] >= x1:
+            rights.append(b[0])
+    return max(lefts, default=0.0), y0, min(rights, default=1.0), y1
+
+
 def words_in(page: PageWords, region: Box) -> list[int]:
     """The page's words whose centre falls in ``region``, with a little slack for the text's height."""
     slack = 0.3 * page.height
     return [i for i in range(len(page.words)) if inside(page.centers[i, 0], page.centers[i, 1], region, slack)]
+
+
+def _words_within(page: PageWords, slot: Box) -> list[int]:
+    """Words wholly across a slot's width (their centre in its rows): a slot's edges are printed words' centres."""
+    slack = 0.3 * page.height
+    return [
+        i
+        for i in range(len(page.words))
+        if slot[0] < page.boxes[i, 0]
+        and page.boxes[i, 2] < slot[2]
+        and slot[1] - slack <= page.centers[i, 1] <= slot[3] + slack
+    ]
+
+
+def _nearest_run(page: PageWords, found: list[int], region: Box, printed: frozenset[str]) -> list[int]:
+    """Of the words found in a slot, the run nearest the field's own box (a line's words without a gap wider
+    than two word heights) and the runs stacked on it: not a neighbouring field's value that ran wide, nor a
+    run of the form's printed words that did not align (``printed``: the template's words)."""
+    runs: list[list[int]] = []
+    for i in sorted(found, key=lambda i: page.order[i]):
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and page.order[last][0] == page.order[i][0]
+            and page.boxes[i, 0] - page.boxes[last, 2] <= 2 * page.height
+        ):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    runs = [run for run in runs if not all(page.texts[i] in printed for i in run)]
+    if not runs:
+        return []
+
+    def span(run: list[int]) -> tuple[float, float]:
+        return float(page.boxes[run, 0].min()), float(page.boxes[run, 2].max())
+
+    def distance(run: list[int]) -> float:
+        x0, x1 = span(run)
+        return max(0.0, x0 - region[2], region[0] - x1)
+
+    best = min(runs, key=distance)
+    b0, b1 = span(best)
+    return [i for run in runs if min(span(run)[1], b1) > max(span(run)[0], b0) for i in run]
 
 
 def _run_on(page: PageWords, picked: list[int], stop: set[int]) -> list[int]:
@@ -82,9 +150,17 @@ def _run_on(page: PageWords, picked: list[int], stop: set[int]) -> list[int]:
     return list(chosen)
 
 
-def _text_field(fm: FieldModel, page: PageWords, al: Alignment, region: Box, confidence: float) -> Field:
+def _text_field(
+    fm: FieldModel, page: PageWords, al: Alignment, region: Box, confidence: float, slot: tuple[Box, frozenset[str]]
+) -> Field:
+    """The words in the field's box; when there are none, the nearest run of words in its slot that is not the
+    template's own printed text (``slot``: the slot's box on this page and the template's words)."""
     static = set(al.pairs.values())
     picked = [i for i in words_in(page, region) if i not in static and page.texts[i] not in fm.exclude]
+    if not picked:
+        found = [i for i in _words_within(page, slot[0]) if i not in static and page.texts[i] not in fm.exclude]
+        found = [i for i in found if not _RULING.match(page.words[i].content)]
+        picked = _nearest_run(page, found, region, slot[1])
     picked = _run_on(page, picked, static | {i for i, t in enumerate(page.texts) if t in fm.exclude})
     picked.sort(key=lambda i: page.order[i])
     if not picked:

@@ -5,8 +5,9 @@ Everything is in page-relative coordinates (0-1 of the page's width and height),
 sizes, in pixels or inches, compare. A key is text found at the same place on most forms of a cluster: a colon
 label ("Address:") always, a whole recurring line only when varying text sits next to it (else it is boilerplate).
 A value is collected structurally (rest of the key's line, text to its right on the same row, lines stacked
-below) and kept to the region the training forms' values occupied, so a shifted or longer value is still found
-and the neighbouring block is not swallowed.
+below), never past the next label on its row or below the next label's row (forms with a label and its value per
+row put the next row a line height away), and kept to the region the training forms' values occupied, so a
+shifted or longer value is still found and the neighbouring block is not swallowed.
 """
 
 from __future__ import annotations
@@ -93,12 +94,27 @@ def _tok(page: Page, li: int, words: list[Word], start: int = 0) -> _Tok:
     return _Tok(li, words, _rel(page, bounding_polygon([w.polygon for w in words])), start)
 
 
-def _colon_split(page: Page, li: int, line: Line) -> tuple[_Tok, list[Word]] | None:
-    """``Label: value`` lines: the label (up to the first word ending in ':', within six words) and the rest."""
-    for k, w in enumerate(line.words[:6]):
-        if w.content.endswith(":") and len(w.content) > 1:
-            return _tok(page, li, line.words[: k + 1]), line.words[k + 1 :]
-    return None
+def _is_label(w: Word) -> bool:
+    return w.content.endswith(":") and len(w.content) > 1
+
+
+def _line_labels(page: Page, li: int, line: Line) -> list[_Tok]:
+    """``Label: value`` in a line: the label up to the first word ending in ':' (within six words), and each
+    further label that starts after a column-wide gap (OCR may read two fields of a row as one line)."""
+    words = line.words
+    out: list[_Tok] = []
+    first = next((k for k, w in enumerate(words[:6]) if _is_label(w)), None)
+    if first is not None:
+        out.append(_tok(page, li, words[: first + 1]))
+    for s in range((first or 0) + 1, len(words)):
+        a, b = words[s - 1].polygon, words[s].polygon
+        height = max(b[1::2]) - min(b[1::2])
+        if min(b[0::2]) - max(a[0::2]) <= 1.5 * height:
+            continue
+        k = next((k for k in range(s, min(s + 4, len(words))) if _is_label(words[k])), None)
+        if k is not None:
+            out.append(_tok(page, li, words[s : k + 1], s))
+    return out
 
 
 def _table_lines(page: Page) -> set[int]:
@@ -127,15 +143,47 @@ def _median_box(boxes: list[Box]) -> Box:
 # --- values --------------------------------------------------------------------------------------------------
 
 
-def _value_words(page: Page, key: _Tok, rest: list[Word], stop: set[int]) -> list[Word]:
-    """The value of a key found on a page: the rest of its line, text right of it on its row, lines below it.
+def _line_text(line: Line) -> str:
+    """A line's words: its content without the selection marks layout put into it (``:selected:``)."""
+    return " ".join(w.content for w in line.words)
+
+
+def _walls(key: _Tok, others: list[_Tok], x_end: float) -> tuple[float, float]:
+    """Where a key's value must end: the left edge of the next key to its right on its row, and the top of the
+    nearest key below it in the value's column (the next row's label), as page fractions."""
+    kx0, ky0, kx1, ky1 = key.box
+    h = max(ky1 - ky0, 1e-3)
+    right = min(
+        (t.box[0] for t in others if t.box[0] > kx1 and min(t.box[3], ky1) - max(t.box[1], ky0) > 0.4 * h),
+        default=1.0,
+    )
+    floor = min(
+        (
+            t.box[1]
+            for t in others
+            if _center(t.box)[1] > ky1 and t.box[2] > kx0 - h and t.box[0] < min(right - h, max(x_end, kx1) + h)
+        ),
+        default=1.0,
+    )
+    return right, floor
+
+
+def _value_words(page: Page, key: _Tok, rest: list[Word], stop: set[int], others: list[_Tok]) -> list[Word]:
+    """The value of a key found on a page: the rest of its line, text right of it on its row, lines below it,
+    never past the next key on its row or the next key's row below it (``others``: the page's other keys).
 
     ``stop`` are lines that cannot be values (keys, boilerplate); the walk below ends at the first.
     """
-    words = list(rest)
+    labels = {id(w) for t in others for w in t.words}
     kx0, ky0, kx1, ky1 = key.box
     height = max(ky1 - ky0, 1e-3)
-    right = max([kx1] + [_rel(page, w.polygon)[2] for w in rest])
+    right_wall, _ = _walls(key, others, kx1)
+
+    def free(w: Word) -> bool:
+        return id(w) not in labels and _center(_rel(page, w.polygon))[0] < right_wall
+
+    words = [w for w in rest if free(w)]
+    right = max([kx1] + [_rel(page, w.polygon)[2] for w in words])
     x_end = right
     for li, line in enumerate(page.lines):
         if li == key.line or li in stop:
@@ -143,9 +191,11 @@ def _value_words(page: Page, key: _Tok, rest: list[Word], stop: set[int]) -> lis
         b = _rel(page, line.polygon)
         overlap = min(b[3], ky1) - max(b[1], ky0)
         if overlap > 0.5 * min(b[3] - b[1], height) and right - 0.002 <= b[0] <= right + 12 * height:
-            words.extend(line.words)
-            x_end = max(x_end, b[2])
-    # Lines stacked under the key or under what is right of it, each close below the last.
+            row = [w for w in line.words if free(w)]
+            words.extend(row)
+            x_end = max([x_end] + [_rel(page, w.polygon)[2] for w in row])
+    _, floor = _walls(key, others, x_end)
+    # Lines stacked under the key or under what is right of it, each close below the last, above the next row's key.
     bottom = ky1
     below = sorted(
         (
@@ -157,13 +207,13 @@ def _value_words(page: Page, key: _Tok, rest: list[Word], stop: set[int]) -> lis
     )
     for li in below:
         b = _rel(page, page.lines[li].polygon)
-        if b[1] - bottom > 1.2 * height:
+        if b[1] - bottom > 1.2 * height or _center(b)[1] > floor:
             break
         if b[2] < kx0 - height or b[0] > x_end + height:
             continue  # another column
-        if li in stop:
+        if li in stop or any(id(w) in labels for w in page.lines[li].words):
             break
-        words.extend(page.lines[li].words)
+        words.extend(w for w in page.lines[li].words if free(w))
         bottom = max(bottom, b[3])
     return words
 
@@ -192,22 +242,21 @@ def _candidates(page: Page) -> tuple[dict[str, _Tok], dict[str, _Tok], set[int]]
     for li, line in enumerate(page.lines):
         if not line.words:
             continue
-        split = _colon_split(page, li, line)
-        if split is not None:
-            colon.setdefault(norm(split[0].text), split[0])
+        for label in _line_labels(page, li, line):
+            colon.setdefault(norm(label.text), label)
         if li not in tables:
-            whole.setdefault(norm(line.content), _tok(page, li, line.words))
+            whole.setdefault(norm(_line_text(line)), _tok(page, li, line.words))
     return colon, whole, tables
 
 
 def _signature(doc: Document) -> set[str]:
     """Text that names things rather than fills them in: colon labels, and short lines without digits."""
-    labels = {norm(s[0].text) for p in doc.pages for li, ln in enumerate(p.lines) if (s := _colon_split(p, li, ln))}
+    labels = {norm(t.text) for p in doc.pages for li, ln in enumerate(p.lines) for t in _line_labels(p, li, ln)}
     names = {
-        norm(ln.content)
+        norm(text)
         for p in doc.pages
         for ln in p.lines
-        if ln.words and len(ln.content) <= 40 and not any(ch.isdigit() for ch in ln.content)
+        if ln.words and len(text := _line_text(ln)) <= 40 and not any(ch.isdigit() for ch in text)
     }
     return labels | names
 
@@ -263,6 +312,11 @@ def _train_cluster(cid: int, docs: list[tuple[str, Document]]) -> Cluster:
             for occ in found.values():
                 lines.update(t.line for d2, t in occ if d2 == di and not _is_colon_prefix(docs[di][1].pages[p], t))
             stops.append(lines)
+        # Every label on each form bounds the values of the others: learned keys and any colon label.
+        labels = [
+            [t for occ in found.values() for d2, t in occ if d2 == di] + list(per_doc[di][0].values())
+            for di in range(n)
+        ]
         keys: list[LearnedKey] = []
         for (text, colon), occ in found.items():
             if not colon and any(norm(text).startswith(k) for k, c in found if c):
@@ -270,8 +324,9 @@ def _train_cluster(cid: int, docs: list[tuple[str, Document]]) -> Cluster:
             regions, values = [], []
             for di, tok in occ:
                 page = docs[di][1].pages[p]
-                rest = _rest_of_line(page, tok) if colon else []
-                words = _value_words(page, tok, rest, stops[di])
+                others = _other_labels(tok, labels[di])
+                rest = _rest_of_line(page, tok, {id(w) for t in others for w in t.words}) if colon else []
+                words = _value_words(page, tok, rest, stops[di], others)
                 if words:
                     regions.append(_region(page, tok, words))
                     values.append(norm(" ".join(w.content for w in words)))
@@ -294,6 +349,12 @@ def _train_cluster(cid: int, docs: list[tuple[str, Document]]) -> Cluster:
         cluster.keys.extend(keys)
         cluster.static |= static_lines
     return cluster
+
+
+def _other_labels(key: _Tok, labels: list[_Tok]) -> list[_Tok]:
+    """The labels of a page other than ``key`` (and other than a whole line that holds it)."""
+    own = {id(w) for w in key.words}
+    return [t for t in labels if not any(id(w) in own for w in t.words)]
 
 
 def _is_colon_prefix(page: Page, tok: _Tok) -> bool:
@@ -337,17 +398,20 @@ def apply(model: UnlabeledModel, doc: Document) -> None:
                 tok = _find_anywhere(page, k)
             if tok is not None and _near(tok.box, k.box, 3 * PLACE_TOLERANCE):
                 located.append((k, tok))
-        static = {li for li, ln in enumerate(page.lines) if norm(ln.content) in cluster.static}
+        static = {li for li, ln in enumerate(page.lines) if norm(_line_text(ln)) in cluster.static}
         key_lines = {t.line for _, t in located if not _is_colon_prefix(page, t)}
         stop = static | key_lines
         key_words = {id(w) for _, t in located for w in t.words}
         claimed = set(key_words)
+        labels = [t for _, t in located] + list(colon.values())
         for k, tok in located:
             words: list[Word] = []
             if k.region is not None:
-                rest = _rest_of_line(page, tok, key_words) if k.colon else []
-                words = [w for w in _value_words(page, tok, rest, stop) if id(w) not in claimed]
-                words = [w for w in words if _inside(page, tok, k.region, w)]
+                others = _other_labels(tok, labels)
+                rest = _rest_of_line(page, tok, {id(w) for t in others for w in t.words}) if k.colon else []
+                words = [w for w in _value_words(page, tok, rest, stop, others) if id(w) not in claimed]
+                running = _running(page, tok, words)
+                words = [w for w in words if id(w) in running or _inside(page, tok, k.region, w)]
             claimed.update(id(w) for w in words)
             pairs.append(
                 KeyValuePair(
@@ -373,6 +437,24 @@ def apply(model: UnlabeledModel, doc: Document) -> None:
                 )
             )
     doc.key_value_pairs = pairs
+
+
+def _running(page: Page, key: _Tok, words: list[Word]) -> set[int]:
+    """The value's words that run on along the key's own line, each within two line heights of the last: a
+    value longer than any trained one, already bounded by the next label, is kept whole."""
+    h = max(key.box[3] - key.box[1], 1e-3)
+    line = {id(w) for w in page.lines[key.line].words}
+    out: set[int] = set()
+    last: float | None = None
+    for w in words:
+        if id(w) not in line:
+            break
+        b = _rel(page, w.polygon)
+        if last is not None and b[0] - last > 2 * h:
+            break
+        out.add(id(w))
+        last = b[2]
+    return out
 
 
 def _find_anywhere(page: Page, key: LearnedKey) -> _Tok | None:
