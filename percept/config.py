@@ -29,12 +29,19 @@ class ReadOptions(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PERCEPT_", env_file=".env", extra="ignore")
 
-    ocr_engine: str = Field("tesseract", description="OCR engine: tesseract or rapidocr.")
+    ocr_engine: str = Field(
+        "auto",
+        description="OCR engine: auto (Tesseract on clean print, PP-OCRv6 elsewhere; whichever is installed), "
+        "tesseract or rapidocr (PP-OCRv6).",
+    )
     ocr_languages: str = Field("eng", description="Tesseract language packs, '+'-joined (eng+deu).")
     language: str | None = Field(
         None,
         description="A caller's language hint (en, de-DE); the engine maps it to its own languages (Tesseract: "
         "the installed pack), else ocr_languages applies.",
+    )
+    handwriting: bool = Field(
+        False, description="The text is handwritten (Computer Vision mode=Handwritten): read it with PP-OCRv6."
     )
     render_dpi: int = Field(300, description="Resolution at which PDF pages without a text layer are OCR'd.")
     workers: int = Field(0, description="Worker processes for page work; 0 means one per core.")
@@ -43,6 +50,7 @@ class ReadOptions(BaseSettings):
     text_layer: bool = Field(True, description="Use a PDF's own text layer where it is good.")
     rescale: bool = Field(True, description="Resize pages so characters are ~22 px tall before OCR.")
     layout: bool = Field(False, description="Also find tables, selection marks and paragraph roles (layout).")
+    detect_languages: bool = Field(True, description="Detect the content's languages per span (result languages).")
 
     def worker_count(self) -> int:
         return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pypdfium2 as pdfium
 
-from . import geometry, lifeline
+from . import geometry, lifeline, orientation
 from .config import Limits, ReadOptions
 from .errors import InvalidContent, PerceptError
 from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
@@ -202,7 +202,7 @@ def ocr(work: PageWork) -> None:
     result, angle = read_image(work.gray, task.options, dpi=work.dpi, max_pixels=task.limits.max_image_pixels)
     page.lines = result.lines if work.dpi is None else [_scale_line(line, 1.0 / work.dpi) for line in result.lines]
     page.blocks, page.angle = result.blocks, angle
-    page.source, page.engine = "ocr", task.options.ocr_engine
+    page.source, page.engine = "ocr", result.engine or task.options.ocr_engine
 
 
 def form_values(work: PageWork) -> None:
@@ -254,19 +254,22 @@ def read_image(
 ) -> tuple[OcrResult, float]:
     """OCR an image in whatever orientation it was scanned; polygons come back in the image's own frame.
 
-    Upright is read first and kept when it is confident and horizontal (one pass for ordinary pages). A
-    vertical reading means the page is sideways, so 90 and 270 are tried next; a doubtful horizontal one tries
-    180 first. The most confident horizontal reading wins. Without ``options.detect_orientation`` only upright is
-    read. Enlarging small text stops at ``max_pixels``, the budget the image itself was held to.
+    Upright is read first (or the turn Tesseract's orientation detection is sure of, where the ink runs
+    vertically) and kept when the reading is confident and horizontal. A reading whose lines run vertically is
+    turned the way :mod:`.orientation` judges from those lines, so a sideways page is read twice, not three
+    times; a doubtful one is read again only if its lines stand on their heads. The most confident horizontal
+    reading wins. Without ``options.detect_orientation`` only upright is read. Enlarging
+    small text (engines that want it) stops at ``max_pixels``, the budget the image itself was held to.
     """
     engine = get_engine(options.ocr_engine)
     languages = engine_languages(options.ocr_engine, options.language) or options.ocr_languages
-    scale = geometry.ocr_scale(gray) if options.rescale else 1.0
+    scale = geometry.ocr_scale(gray) if options.rescale and getattr(engine, "rescales", True) else 1.0
     if max_pixels and scale > 1.0:
         scale = max(1.0, min(scale, math.sqrt(max_pixels / gray.size)))
+    hints: dict[str, Any] = {"handwriting": True} if options.handwriting else {}
     skews: dict[int, float] = {}  # per parity: 0/180 share a skew, 90/270 another
     readings: list[tuple[bool, float, OcrResult, float]] = []
-    turns = [0]
+    turns = [orientation.likely_turn(gray) if options.detect_orientation else 0]
     tried: set[int] = set()
     while turns:
         rotation = turns.pop(0)
@@ -279,28 +282,24 @@ def read_image(
                 geometry.estimate_skew(geometry.quarter_turn(gray, rotation).image) if options.deskew else 0.0
             )
         view = geometry.straighten(gray, rotation, skews[parity], scale)
-        result = engine.recognize(view.image, languages=languages, dpi=round(dpi * scale) if dpi else None)
+        result = engine.recognize(view.image, languages=languages, dpi=round(dpi * scale) if dpi else None, **hints)
         horizontal = _vertical_share(result) <= 0.5
         if not view.is_identity:
-            result = OcrResult([_map_line(line, view) for line in result.lines], result.blocks)
+            result = replace(result, lines=[geometry.line_to_original(line, view) for line in result.lines])
         readings.append((horizontal, result.score(), result, geometry.normalize_angle(rotation + skews[parity])))
         confident = result.mean_confidence() >= CONFIDENT
         if not options.detect_orientation or result.word_count() == 0 or (horizontal and confident):
             break
         if not horizontal:
-            turns = [rotation + 90, rotation + 270, *turns]
+            turns = [*orientation.sideways_turns(gray, rotation, result.lines), *turns]
         elif not turns:
-            turns = [rotation + 180] if len(tried) == 1 else []
-            if len(tried) == 2 and max(r[2].mean_confidence() for r in readings) < DOUBTFUL:
+            turns = [] if len(tried) > 1 else orientation.second_turn(gray, rotation, result.lines)
+            doubtful = max(r[2].mean_confidence() for r in readings) < DOUBTFUL
+            if len(tried) == 2 and doubtful and not orientation.can_classify():
                 turns = [rotation + 90, rotation + 270]
         turns = [t % 360 for t in turns]
     _, _, best, angle = max(readings, key=lambda r: (r[0], r[1]))
     return best, round(angle, 2)
-
-
-def _map_line(line: Line, view: geometry.Straightened) -> Line:
-    words = [replace(w, polygon=view.to_original(w.polygon)) for w in line.words]
-    return Line(line.content, view.to_original(line.polygon), words)
 
 
 def _scale(polygon: tuple[float, ...], k: float) -> tuple[float, ...]:

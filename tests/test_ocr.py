@@ -128,7 +128,7 @@ def test_heif_when_installed(clean_scan, truth) -> None:
 
 
 def test_rapidocr_engine_reads_and_keeps_words_apart(clean_scan, truth) -> None:
-    needs.module("rapidocr_onnxruntime", "the rapidocr extra")
+    needs.module("rapidocr", "the rapidocr extra")
     doc = read_document(clean_scan_bytes(clean_scan), options=ReadOptions(ocr_engine="rapidocr"))
     assert doc.pages[0].engine == "rapidocr"
     assert cer(doc.content, truth) <= 0.03
@@ -137,17 +137,6 @@ def test_rapidocr_engine_reads_and_keeps_words_apart(clean_scan, truth) -> None:
     # word boxes are separate and ordered along the line
     first = doc.pages[0].lines[0].words
     assert all(a.polygon[2] <= b.polygon[0] + 2 for a, b in pairwise(first))
-
-
-def test_rapidocr_splits_run_together_words_by_geometry() -> None:
-    from percept.ocr.rapid import split_words
-
-    text = "total8780.12"
-    boxes = [[[x, 0], [x + 10, 0], [x + 10, 20], [x, 20]] for x in range(0, 50, 10)]
-    boxes += [[[x, 0], [x + 10, 0], [x + 10, 20], [x, 20]] for x in range(100, 170, 10)]
-    words = split_words(text, 0.9, [[0, 0], [170, 0], [170, 20], [0, 20]], boxes)
-    assert [w.content for w in words] == ["total", "8780.12"]
-    assert words[1].polygon[0] == 100
 
 
 def test_engines_are_selected_by_name() -> None:

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .. import engines
 from ..engines import EngineSpec
 from .base import OCR, OcrEngine, OcrResult, available_engines, engine_languages, get_engine, register
-from .options import RapidOcrOptions, TesseractOptions
+from .options import AutoOptions, RapidOcrOptions, TesseractOptions
 
 if TYPE_CHECKING:
+    from .auto import AutoEngine
     from .rapid import RapidOcrEngine
     from .tesseract import TesseractEngine
 
@@ -33,6 +34,17 @@ def _rapidocr(options: RapidOcrOptions) -> RapidOcrEngine:
     return RapidOcrEngine(options)
 
 
+def _auto_languages(hint: str, _options: AutoOptions) -> str | None:
+    """Tesseract's packs for the hint; PP-OCR reads them as Latin or not (``rapid.is_latin``)."""
+    return _tesseract_languages(hint, cast(TesseractOptions, engines.load_options(OCR, "tesseract")))
+
+
+def _auto(options: AutoOptions) -> AutoEngine:
+    from .auto import AutoEngine
+
+    return AutoEngine(options)
+
+
 TESSERACT = engines.register(
     EngineSpec(
         OCR,
@@ -51,14 +63,28 @@ RAPIDOCR = engines.register(
         _rapidocr,
         RapidOcrOptions,
         needs="pip install 'percept[rapidocr]'",
-        description="RapidOCR (PP-OCRv4 ONNX); its models ship inside the wheel.",
+        description="PP-OCRv6 through RapidOCR 3.x (ONNX Runtime); its models ship inside the wheel.",
+    )
+)
+AUTO = engines.register(
+    EngineSpec(
+        OCR,
+        "auto",
+        _auto,
+        AutoOptions,
+        needs="tesseract-ocr and/or pip install 'percept[rapidocr]'",
+        languages=_auto_languages,
+        description="Tesseract on clean print (unsure lines re-read by PP-OCRv6), PP-OCRv6 on photos, receipts, "
+        "low-resolution scans and handwriting.",
     )
 )
 
 __all__ = [
+    "AUTO",
     "OCR",
     "RAPIDOCR",
     "TESSERACT",
+    "AutoOptions",
     "OcrEngine",
     "OcrResult",
     "RapidOcrOptions",

@@ -22,6 +22,7 @@ from ..model import Line
 class OcrResult:
     lines: list[Line]
     blocks: list[list[int]] = field(default_factory=list)
+    engine: str = ""  # what read it, where an engine delegates ("tesseract+rapidocr": lines re-read by PP-OCR)
 
     def score(self) -> float:
         """Confidence-weighted count of word characters: compares readings of one image in several turns."""
@@ -39,9 +40,14 @@ class OcrResult:
 
 class OcrEngine(Protocol):
     name: str
+    # Whether the pipeline should bring the text to the size Tesseract reads best (``geometry.ocr_scale``)
+    # before calling ``recognize``; a detector-based engine sizes lines itself.
+    rescales: bool
 
-    def recognize(self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None) -> OcrResult:
-        """Read an upright 8-bit grayscale image."""
+    def recognize(
+        self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None, handwriting: bool = False
+    ) -> OcrResult:
+        """Read an upright 8-bit grayscale image; ``handwriting``: the caller says the text is handwritten."""
         ...
 
 

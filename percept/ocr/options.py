@@ -42,8 +42,33 @@ class TesseractOptions(EngineOptions):
 
 
 class RapidOcrOptions(EngineOptions):
-    """RapidOCR (PP-OCRv4 ONNX)."""
+    """PP-OCRv6 through RapidOCR 3.x (ONNX Runtime)."""
 
     threads: int = Field(
         1, ge=1, description="ONNX Runtime threads per engine; the pipeline already runs one engine per core."
     )
+    det_side: int = Field(
+        736, ge=32, le=4096, description="The detector enlarges an image whose shorter side is under this (px)."
+    )
+    max_side: int = Field(
+        2000, ge=256, le=8192, description="Larger images are shrunk to this longest side before detection (px)."
+    )
+    batch: int = Field(1, ge=1, le=64, description="Line crops per recogniser run (measured fastest on 2 cores: 1-3).")
+    min_score: float = Field(0.5, ge=0, le=1, description="Lines the recogniser scores below this are dropped.")
+    det_model: str | None = Field(
+        None, description="Another detector ONNX file (e.g. PP-OCRv6 tiny); unset: the wheel's."
+    )
+    rec_model: str | None = Field(None, description="Another recogniser ONNX file; unset: the wheel's PP-OCRv6 small.")
+    rec_keys: str | None = Field(None, description="The alphabet file of `rec_model`, one character a line.")
+
+
+class AutoOptions(EngineOptions):
+    """The automatic reader (``percept.ocr.auto``): Tesseract where it is sure, PP-OCRv6 elsewhere."""
+
+    page_confidence: float = Field(
+        0.75, ge=0, le=1, description="Tesseract's mean word confidence under which PP-OCR reads the page again."
+    )
+    line_confidence: float = Field(
+        0.6, ge=0, le=1, description="A Tesseract line with a word under this is read again by PP-OCR's recogniser."
+    )
+    margin: float = Field(0.05, ge=0, le=1, description="How much surer the second reading of a line must be.")

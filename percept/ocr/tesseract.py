@@ -53,6 +53,7 @@ def _png(image: np.ndarray) -> bytes:
 
 class TesseractEngine:
     name = "tesseract"
+    rescales = True
 
     # Tesseract's binarisation: Otsu (its default) or Sauvola. Measured here, Sauvola cut line CER on 20 SROIE
     # receipts from 9.4% to 8.4% and on tesseract_ocr_gt from 7.2% to 6.4%, at 4% more time per dense page.
@@ -75,7 +76,9 @@ class TesseractEngine:
         self.thresholding = self.THRESHOLDING[options.thresholding]
         self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
-    def recognize(self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None) -> OcrResult:
+    def recognize(
+        self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None, handwriting: bool = False
+    ) -> OcrResult:
         args = [self.command, "stdin", "stdout", "-l", languages, "--oem", "1", "--psm", str(self.psm)]
         if dpi:
             args += ["--dpi", str(dpi)]
@@ -90,6 +93,29 @@ class TesseractEngine:
             err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise ProcessingError(f"Tesseract failed: {err[-1] if err else proc.returncode}")
         return parse_tsv(proc.stdout.decode("utf-8", "replace"))
+
+
+def osd_rotation(image: np.ndarray, options: TesseractOptions | None = None) -> tuple[int, float] | None:
+    """Tesseract's orientation detection (``--psm 0``): the clockwise quarter turn the text is in (the turn
+    ``geometry.quarter_turn`` undoes) and its confidence; None without Tesseract, its ``osd`` pack or an answer.
+
+    About a fifth of the time of reading the page, so a sideways page is read once, not in three turns.
+    """
+    command = tesseract_command(options)
+    if not command:
+        return None
+    if max(image.shape[:2]) > 2600:  # OSD needs no more than ~150 dpi
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        proc = run_tesseract([command, "stdin", "stdout", "--psm", "0"], input=_png(image), env=env, timeout=60)
+    except subprocess.TimeoutExpired:
+        return None
+    fields = dict(line.split(":", 1) for line in proc.stdout.decode("utf-8", "replace").splitlines() if ":" in line)
+    try:
+        return int(fields["Orientation in degrees"].strip()) % 360, float(fields["Orientation confidence"].strip())
+    except (KeyError, ValueError):
+        return None
 
 
 def parse_tsv(tsv: str) -> OcrResult:

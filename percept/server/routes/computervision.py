@@ -83,7 +83,8 @@ def _v3(version: str) -> APIRouter:
 
 def _text_operation_routes(router: APIRouter, version: str, status_words: dict[str, str]) -> None:
     async def recognize(request: Request, services: ServicesDep, mode: str) -> Response:
-        job = ReadJob(pages="1", mode=mode)
+        options = {"handwriting": True} if mode.lower() == "handwritten" else {}
+        job = ReadJob(pages="1", mode=mode, options=options)
         op = await deps.accept_document(request, services, model_id="cv-recognize-text", job=job)
         return deps.accepted(services, f"{deps.base_url(request)}vision/{version}/textOperations/{op.id}")
 

@@ -1,0 +1,172 @@
+"""Issue 15: photos and handwriting read through the unmodified SDKs, the automatic engine's choices, PP-OCRv6's
+Latin alphabet, Tesseract's unsure lines re-read by PP-OCR, and a sideways page read once."""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import builders
+import needs
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+from server_harness import KEY
+
+from percept import ReadOptions, read_document
+from percept.evaluation import cer
+from percept.model import Line, Word
+
+HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
+LINCOLN = [
+    "IN THIS TEMPLE",
+    "AS IN THE HEARTS OF THE PEOPLE",
+    "FOR WHOM HE SAVED THE UNION",
+    "THE MEMORY OF ABRAHAM LINCOLN",
+    "IS ENSHRINED FOREVER",
+]
+NOTE = ["Shopping List", "Non-Fat milk", "Bread", "Eggs"]
+
+
+@pytest.fixture(scope="module")
+def read_text(shared_data: Path) -> Path:
+    return shared_data / "azure_ai102_vision_samples" / "read-text"
+
+
+def _png(gray: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _poll(url: str) -> dict:
+    for _ in range(600):
+        body = requests.get(url, headers=HEADERS, timeout=30).json()
+        if body["status"] in ("Succeeded", "Failed"):
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not finish: {body}")
+
+
+def test_photo_of_an_inscription_reads_every_line(server, read_text: Path) -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    from azure.ai.documentintelligence import DocumentIntelligenceClient
+    from azure.core.credentials import AzureKeyCredential
+
+    client = DocumentIntelligenceClient(server.endpoint, AzureKeyCredential(KEY))
+    result = client.begin_analyze_document("prebuilt-read", (read_text / "Lincoln.jpg").read_bytes()).result()
+    assert [line.content for line in result.pages[0].lines] == LINCOLN
+    assert all(w.confidence > 0.8 for w in result.pages[0].words)
+
+
+def test_handwritten_note_through_recognize_text_handwritten(server, read_text: Path) -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    response = requests.post(
+        server.endpoint + "/vision/v2.0/recognizeText",
+        headers={**HEADERS, "Content-Type": "application/octet-stream"},
+        params={"mode": "Handwritten"},
+        data=(read_text / "Note.jpg").read_bytes(),
+    )
+    assert response.status_code == 202
+    body = _poll(response.headers["Operation-Location"])
+    assert body["status"] == "Succeeded"
+    lines = [line["text"] for line in body["recognitionResult"]["lines"]]
+    assert len(lines) == 4
+    assert sum(got == want for got, want in zip(lines, NOTE, strict=True)) >= 3
+    assert all(cer(got, want) <= 0.1 for got, want in zip(lines, NOTE, strict=True))
+
+
+def test_auto_reads_clean_print_with_tesseract_and_photos_with_ppocr(clean_scan, truth, read_text: Path) -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    scan = read_document(_png(clean_scan), options=ReadOptions(ocr_engine="auto"))
+    # Tesseract reads it; a line it was unsure of may have been read again by PP-OCR.
+    assert scan.pages[0].engine.startswith("tesseract") and cer(scan.content, truth) <= 0.01
+    photo = read_document(read_text / "Lincoln.jpg", options=ReadOptions(ocr_engine="auto"))
+    assert photo.pages[0].engine == "rapidocr" and photo.content.split("\n") == LINCOLN
+    # Handwriting goes to PP-OCR even where the page is clean bilevel print.
+    handwritten = read_document(_png(clean_scan), options=ReadOptions(ocr_engine="auto", handwriting=True))
+    assert handwritten.pages[0].engine == "rapidocr" and cer(handwritten.content, truth) <= 0.03
+
+
+def test_unsure_tesseract_lines_are_read_again_by_ppocr(clean_scan, truth) -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    from percept.ocr import get_engine
+    from percept.ocr.auto import AutoEngine
+
+    auto = get_engine("auto")
+    assert isinstance(auto, AutoEngine)
+    first = auto._tesseract(clean_scan, "eng", None)
+    right = first.lines[1]
+    # The second line as a misreading Tesseract was unsure of; the first stays as it was read.
+    garbled = Line("oe ee] Ib", right.polygon, [Word(w.content[::-1], w.polygon, 0.3) for w in right.words])
+    result = auto.reread_unsure(replace(first, lines=[first.lines[0], garbled, *first.lines[2:]]), clean_scan, "eng")
+    assert result.engine == "tesseract+rapidocr"
+    assert result.lines[1].content == right.content
+    assert result.lines[0] is first.lines[0]
+    # Each word lands on the word it replaced.
+    for new, old in zip(result.lines[1].words, right.words, strict=True):
+        assert abs(new.polygon[0] - old.polygon[0]) < 25 and abs(new.polygon[2] - old.polygon[2]) < 25
+
+
+def test_ppocr_reads_line_crops_without_detection(clean_scan) -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    from percept.ocr import get_engine
+    from percept.ocr.rapid import RapidOcrEngine
+
+    engine = get_engine("rapidocr")
+    assert isinstance(engine, RapidOcrEngine)
+    page = engine.recognize(clean_scan)
+    crops = []
+    for line in page.lines[:3]:
+        x0, y0 = int(min(line.polygon[0::2])) - 4, int(min(line.polygon[1::2])) - 4
+        x1, y1 = int(max(line.polygon[0::2])) + 4, int(max(line.polygon[1::2])) + 4
+        crops.append(clean_scan[y0:y1, x0:x1])
+    read = engine.read_lines(crops)
+    assert [r.content if r else None for r in read] == [line.content for line in page.lines[:3]]
+    assert builders.PARAGRAPH[0] == page.lines[0].content
+
+
+def test_latin_documents_decode_over_the_latin_alphabet_only() -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
+
+    from percept.ocr.rapid import is_latin, narrowed_to_latin
+
+    full = CTCLabelDecode(character=["B", "日", "（", "(", "é"])  # blank first and space last are added
+    cols = {c: i for i, c in enumerate(full.character)}
+    # Three frames: "日" barely beats "B"; full-width "（" beats "("; then "é".
+    preds = np.zeros((1, 3, len(full.character)), dtype=np.float32)
+    preds[0, 0, cols["日"]], preds[0, 0, cols["B"]] = 0.5, 0.4
+    preds[0, 1, cols["（"]], preds[0, 1, cols["("]], preds[0, 1, cols["B"]] = 0.45, 0.1, 0.44
+    preds[0, 2, cols["é"]] = 0.9
+    assert full(preds)[0][0][0] == "日（é"
+    latin = narrowed_to_latin(full)
+    assert "日" not in latin.character and "（" not in latin.character
+    assert latin(preds)[0][0][0] == "B(é"
+    assert is_latin("eng+deu") and not is_latin("eng+chi_sim")
+
+
+def test_a_sideways_page_is_read_once(clean_scan, truth) -> None:
+    from percept.ocr import OcrResult, get_engine, register
+
+    calls: list[tuple[int, int]] = []
+
+    class Counting:
+        name = "counting-tesseract"
+        rescales = True
+
+        def recognize(self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None) -> OcrResult:
+            calls.append(image.shape)
+            return get_engine("tesseract").recognize(image, languages=languages, dpi=dpi)
+
+    register("counting-tesseract", Counting)
+    for turn in (90, 270):
+        calls.clear()
+        sideways = builders.scan(clean_scan, turn=turn)
+        doc = read_document(_png(sideways), options=ReadOptions(ocr_engine="counting-tesseract", workers=1))
+        assert cer(doc.content, truth) <= 0.01
+        assert len(calls) == 1, f"a page turned {turn} was read {len(calls)} times"
+        assert abs(doc.pages[0].angle) == 90
