@@ -1,6 +1,7 @@
 """Selection marks: check-box glyphs in text (☐ ☑ ☒), vector squares and AcroForm fields in PDFs, and box or
 circle outlines in scans, each with its state. A shape becomes a mark only when it is the size of the text around
-it and holds no text of its own, so letters, bullets and table cells are never taken for marks."""
+it, holds no text of its own and is not one letter of a word (a scanned "D", "O" or "B" outlines like a box), so
+letters, bullets and table cells are never taken for marks."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ SELECTED_GLYPHS = frozenset("☑☒■●◉▣✓✔✗✘")
 UNSELECTED_GLYPHS = frozenset("☐□○◯❏❑")
 # Share of a box's interior that must be ink for a scanned box to count as ticked.
 FILL_SELECTED = 0.10
+# A word reaching this far (in text heights) past a box on either side holds more than the box: the box is a letter.
+LETTER_REACH = 0.15
+# A scanned box this close (in text heights) to a word on its row is touching it: a letter, not a box by a label.
+LETTER_GAP = 0.2
 
 
 TICKS = frozenset("✓✔✗✘")
@@ -39,6 +44,30 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return ix * iy
 
 
+def _is_word(text: str) -> bool:
+    """Whether OCR read real text (two or more letters or digits), not its try at a box ("O", "[]", "X")."""
+    return sum(ch.isalnum() for ch in text) >= 2
+
+
+def _letter_of_word(b: Box, words: Sequence[WordBox], unit: float, scanned: bool) -> bool:
+    """Whether the shape is a letter of a word: mostly inside a word that reaches well past it, or (in a scan)
+    touching a word on its row, as a letter left out of the word's box touches the next one."""
+    barea = max((b.x1 - b.x0) * (b.y1 - b.y0), 1e-9)
+    bb = (b.x0, b.y0, b.x1, b.y1)
+    for w in words:
+        if not _is_word(w.text):
+            continue
+        ov = _overlap(bb, (w.x0, w.y0, w.x1, w.y1))
+        if ov >= 0.4 * barea and (w.x0 < b.x0 - LETTER_REACH * unit or w.x1 > b.x1 + LETTER_REACH * unit):
+            return True
+        if not scanned or ov >= 0.4 * barea:
+            continue
+        same_row = min(b.y1, w.y1) - max(b.y0, w.y0) >= 0.5 * (b.y1 - b.y0)
+        if same_row and max(w.x0 - b.x1, b.x0 - w.x1) < LETTER_GAP * unit:
+            return True
+    return False
+
+
 def shape_marks(
     boxes: Sequence[Box], words: Sequence[WordBox], taken: list[SelectionMark], unit: float, scanned: bool
 ) -> tuple[list[SelectionMark], set[int]]:
@@ -52,6 +81,8 @@ def shape_marks(
         if side < 0.5 * unit or side > 3.0 * unit:
             continue
         if any(_overlap(bb, t) > 0.3 * (b.x1 - b.x0) * (b.y1 - b.y0) for t in taken_boxes):
+            continue
+        if _letter_of_word(b, words, unit, scanned):
             continue
         inner: list[int] = []
         texty = False
