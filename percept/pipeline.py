@@ -6,7 +6,7 @@ need OCR come back as None and are resubmitted one by one, so slow OCR pages bal
 At most a few tasks are in flight at a time, so memory stays bounded on a 2,000-page document.
 
 Each page goes through the worker's page stages (:func:`~percept.worker.page_stages`); the read pages then go
-through the document stages (:func:`document_stages`: assemble, key-value pairs, custom model) one after the
+through the document stages (:func:`document_stages`: assemble, languages, key-value pairs, custom model) one after the
 other. A page a stage failed on is left empty and named in ``Document.errors`` (partial success); only a document
 none of whose pages could be read fails (:class:`PagesFailed`).
 """
@@ -138,9 +138,17 @@ def apply_custom_model(doc: Document, ctx: ReadContext) -> Document:
     return apply_model(ctx.models, ctx.model_id, doc, v3=ctx.v3)
 
 
-def document_stages(ctx: ReadContext) -> list[DocumentStage]:
+def find_languages(doc: Document, ctx: ReadContext) -> Document:
+    """The locale of each stretch of content (``languages``), per paragraph or line (``percept.languages``)."""
+    doc.languages = detect_languages(doc)
+    return doc
+
+
+def document_stages(ctx: ReadContext, options: ReadOptions | None = None) -> list[DocumentStage]:
     """The stages a read document goes through, in order."""
     stages: list[DocumentStage] = [assemble_content]
+    if options is None or options.detect_languages:
+        stages.append(find_languages)
     if ctx.key_value_pairs:
         stages.append(find_key_value_pairs)
     if ctx.model_id and ctx.models is not None:
@@ -178,10 +186,8 @@ def _read(
     doc = Document([r.page if isinstance(r, FailedPage) else r for r in read], errors=errors)
     if doc.status == "failed":
         raise PagesFailed(errors)
-    for stage in document_stages(ctx):
+    for stage in document_stages(ctx, options):
         doc = stage(doc, ctx)
-    if options.detect_languages:
-        doc.languages = detect_languages(doc)
     return doc
 
 

@@ -61,7 +61,7 @@ def test_the_ocr_engines_are_registered_as_a_kind() -> None:
 
 
 def test_unknown_engines_and_kinds_name_what_there_is() -> None:
-    with pytest.raises(EngineUnavailable, match=r"Unknown OCR engine 'nope'; available: rapidocr, tesseract\b"):
+    with pytest.raises(EngineUnavailable, match=r"Unknown OCR engine 'nope'; available: auto, rapidocr, tesseract\b"):
         engines.get("ocr", "nope")
     with pytest.raises(EngineUnavailable, match=r"Unknown engine kind 'telepathy'; kinds: .*ocr"):
         engines.spec("telepathy", "any")

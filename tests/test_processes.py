@@ -44,7 +44,8 @@ def _cmd(proc: psutil.Process) -> str:
 
 
 def test_kill_9_of_the_server_alone_mid_ocr_leaves_no_process(tmp_path: Path, clean_scan) -> None:
-    srv = start_server(tmp_path / "data", PERCEPT_WORKERS="2")
+    # Tesseract, by name: its runs are the grandchildren whose end this checks.
+    srv = start_server(tmp_path / "data", PERCEPT_WORKERS="2", PERCEPT_OCR_ENGINE="tesseract")
     family: list[psutil.Process] = []
     try:
         response = requests.post(srv.endpoint + DI_ANALYZE, headers=HEADERS, data=builders.image_pdf([clean_scan] * 6))

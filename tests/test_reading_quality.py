@@ -149,8 +149,12 @@ def test_latin_documents_decode_over_the_latin_alphabet_only() -> None:
     assert is_latin("eng+deu") and not is_latin("eng+chi_sim")
 
 
-def test_a_sideways_page_is_read_once(clean_scan, truth) -> None:
+def test_a_sideways_page_is_read_once(clean_scan, truth, monkeypatch: pytest.MonkeyPatch) -> None:
+    from percept import engines
     from percept.ocr import OcrResult, get_engine, register
+
+    # Registered for this test only: other tests list the installed engines.
+    monkeypatch.setattr(engines, "_SPECS", dict(engines._SPECS))
 
     calls: list[tuple[int, int]] = []
 

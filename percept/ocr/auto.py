@@ -23,11 +23,12 @@ from .base import OCR, OcrEngine, OcrResult
 from .options import AutoOptions
 from .rapid import RapidOcrEngine
 
-# Clean print, as measured on our samples: paper without texture (under this share of light-grey pixels),
-# sharp ink (under this share of the ink's pixels in mid-tones; anti-aliased renders at 300 dpi: 0.29, tax form
-# scans 0.39-0.49, receipts 0.6-0.8, photos 0.7-1.0) and characters at least this tall (FUNSD's 100 dpi forms: 8 px).
+# Clean print, as measured on our samples: paper without texture (under this share of light-grey pixels: renders
+# and bilevel scans 0-0.02, tax form scans 0.04-0.09, receipts 0.08-0.9, photos 0.1-0.6), ink mostly solid (under
+# this share of the ink's pixels in mid-tones: renders 0.29-0.44, deskewed a little more; photos on white 0.86-0.92)
+# and characters at least this tall (FUNSD's 100 dpi forms: 8 px).
 MAX_LIGHT = 0.03
-MAX_MIDTONE_INK = 0.35
+MAX_MIDTONE_INK = 0.6
 MIN_CHAR_HEIGHT = 14.0
 
 

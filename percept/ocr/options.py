@@ -55,6 +55,12 @@ class RapidOcrOptions(EngineOptions):
     )
     batch: int = Field(1, ge=1, le=64, description="Line crops per recogniser run (measured fastest on 2 cores: 1-3).")
     min_score: float = Field(0.5, ge=0, le=1, description="Lines the recogniser scores below this are dropped.")
+    box_thresh: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Detector score a text box needs (RapidOCR's 0.5 lost a lone 22 px line on a 200 dpi page).",
+    )
     det_model: str | None = Field(
         None, description="Another detector ONNX file (e.g. PP-OCRv6 tiny); unset: the wheel's."
     )

@@ -98,6 +98,7 @@ class RapidOcrEngine:
             "Global.max_side_len": options.max_side,
             "Global.text_score": options.min_score,
             "Det.limit_side_len": options.det_side,
+            "Det.box_thresh": options.box_thresh,
             "Rec.rec_batch_num": options.batch,
             "EngineConfig.onnxruntime.intra_op_num_threads": options.threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
@@ -136,6 +137,8 @@ class RapidOcrEngine:
             return OcrResult([])
         for box, text, score, words in zip(out.boxes, out.txts, out.scores, out.word_results, strict=False):
             line = _line(text, float(score), box.tolist(), words)
+            if line is not None and not _runs_vertically(line):
+                line = _tightened(line, image)
             if line is not None:
                 (lines if _runs_vertically(line) else upright).append(line)
         # Fragments of a row are joined; lines running up the page (it is sideways) are kept apart, so the
@@ -173,6 +176,39 @@ class RapidOcrEngine:
         return result
 
 
+def _tightened(line: Line, gray: np.ndarray) -> Line:
+    """The detector's boxes are grown to the line height and a margin (DB's unclip); Azure's, Tesseract's and
+    layout's are the ink's. Each level line's top and bottom are brought to the rows its ink occupies."""
+    import cv2
+
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+    p = line.polygon
+    if abs(p[3] - p[1]) > 0.15 * abs(p[7] - p[1]):  # a tilted line keeps its quadrilateral
+        return line
+    x0, x1 = max(0, int(min(p[0::2]))), min(gray.shape[1], int(max(p[0::2])) + 1)
+    y0, y1 = max(0, int(min(p[1::2]))), min(gray.shape[0], int(max(p[1::2])) + 1)
+    crop = gray[y0:y1, x0:x1]
+    if crop.size < 16 or y1 - y0 < 4:
+        return line
+    threshold, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    dark = crop < threshold
+    ink = dark if dark.mean() < 0.5 else ~dark  # light lettering on a dark board
+    rows = np.flatnonzero(ink.mean(axis=1) > 0.02)
+    if rows.size == 0:
+        return line
+    top, bottom = float(y0 + rows[0]), float(y0 + rows[-1] + 1)
+    if bottom - top < 0.3 * (y1 - y0):  # a stray mark, not the line: keep the detector's box
+        return line
+
+    def level(poly: Polygon) -> Polygon:
+        a, b = min(poly[0::2]), max(poly[0::2])
+        return (a, top, b, top, b, bottom, a, bottom)
+
+    words = [Word(w.content, level(w.polygon), w.confidence) for w in line.words]
+    return Line(line.content, level(p), words)
+
+
 def _runs_vertically(line: Line) -> bool:
     p = line.polygon
     width, height = max(p[0::2]) - min(p[0::2]), max(p[1::2]) - min(p[1::2])
@@ -192,10 +228,23 @@ def _line(text: str, score: float, box: list[list[float]], words: Any) -> Line |
         content, confidence, quad = str(item[0]).strip(), float(item[1]), item[2]
         if content:
             found.append(Word(content, _quad(quad), round(confidence, 3)))
+    quad = _quad(box)
     if not found:
-        found = split_proportionally(text.strip(), score, _quad(box))
+        found = split_proportionally(text.strip(), score, quad)
     if not found:
         return None
+    left, right = min(quad[0::2]), max(quad[0::2])
+    height = max(quad[1::2]) - min(quad[1::2])
+    if right - left > height:  # a level line
+        # Word boxes come from the recogniser's columns, a few pixels off at the ends; the detector's box is
+        # tight, so the first word starts and the last word ends where it does, unless the box also holds
+        # something the recogniser did not read as text (a check box before the words: a line height away).
+        first, last = found[0].polygon, found[-1].polygon
+        if 0 < min(first[0::2]) - left < 0.5 * height:
+            found[0] = Word(found[0].content, (left, first[1], *first[2:6], left, first[7]), found[0].confidence)
+            last = found[-1].polygon
+        if 0 < right - max(last[0::2]) < 0.5 * height:
+            found[-1] = Word(found[-1].content, (*last[0:2], right, last[3], right, *last[5:8]), found[-1].confidence)
     return Line(" ".join(w.content for w in found), bounding_polygon([w.polygon for w in found]), found)
 
 
