@@ -30,6 +30,9 @@ from .options import RapidOcrOptions
 
 # Language packs whose script the Latin narrowing would destroy: the model reads Chinese and Japanese too.
 CJK_PREFIXES = ("chi", "jpn", "kor", "zh", "ja", "ko")
+# Scans whose characters are smaller than this (px) are enlarged for the detector, up to this shorter side.
+SMALL_PRINT = 24.0
+MAX_DET_SIDE = 2000
 # Besides Latin-1 and Latin Extended-A/B: typographic marks that occur in Latin-script documents.
 LATIN_EXTRA = set("€£¥°•–—‘’‚“”„…№™®©§¶×÷±µ‰†‡")
 
@@ -116,6 +119,7 @@ class RapidOcrEngine:
         ocr: Any = RapidOCR(params=params)  # its output type is a union over the steps run
         self._ocr = ocr
         self._rec: Any = ocr._load_rec_model()  # loaded now, so its decoder can be narrowed once
+        self._det: Any = ocr._load_det_model()
         self._cls: Any = None  # the text-direction classifier, loaded on first use (``percept.orientation``)
         self._full_decoder = self._rec.postprocess_op
         self._latin_decoder = narrowed_to_latin(self._full_decoder)
@@ -130,6 +134,7 @@ class RapidOcrEngine:
         bgr = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2)) if image.ndim == 2 else image
         # The pipeline straightens pages itself, and PP-OCR's per-line 0/180 classifier flips upright lines of
         # clean print into garbage, so it stays off.
+        self._det.limit_side_len = self.det_side(image)
         out = self._ocr(bgr, use_det=True, use_cls=False, use_rec=True, return_word_box=True)  # each call's own
         lines: list[Line] = []
         upright: list[Line] = []
@@ -145,9 +150,26 @@ class RapidOcrEngine:
         # pipeline sees them for what they are and turns the page.
         return OcrResult(join_fragments(upright) + lines)
 
+    def det_side(self, image: np.ndarray) -> int:
+        """The detector's shorter side for this image: ``det_side``, or more for a low-resolution scan (white
+        paper, characters under :data:`SMALL_PRINT` px), enlarged so its characters reach that size. On FUNSD's
+        100 dpi forms (8 px print and handwriting) the handwritten answers' CER fell from 27% to 22%."""
+        from .. import geometry
+
+        gray = image if image.ndim == 2 else image[:, :, 1]
+        step = max(1, int(np.sqrt(gray.size / 250_000)))
+        if np.count_nonzero(gray[::step, ::step] >= 250) < 0.5 * gray[::step, ::step].size:
+            return self.options.det_side  # a photo or a grey background: its texture would fool the estimate
+        height = geometry.char_height(gray)
+        if not 0 < height < SMALL_PRINT:
+            return self.options.det_side
+        wanted = int(min(gray.shape[:2]) * SMALL_PRINT / height)
+        return max(self.options.det_side, min(wanted, MAX_DET_SIDE))
+
     def detect_lines(self, image: np.ndarray) -> list[Polygon]:
         """Text-line boxes only (no reading), in ``image``'s pixels."""
         bgr = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2)) if image.ndim == 2 else image
+        self._det.limit_side_len = self.options.det_side
         out = self._ocr(bgr, use_det=True, use_cls=False, use_rec=False)  # the library keeps these: say them always
         return [] if out.boxes is None else [_quad(box.tolist()) for box in out.boxes]
 
