@@ -356,6 +356,9 @@ def _square_box(s: tuple[float, float, float, float], geo: PageGeometry, fill: f
 class ImageShapes(NamedTuple):
     rules: list[Rule]
     boxes: list[Box]
+    # The rulings' own pixels (non-zero), as found: on a skewed scan a ruling runs across rows, which its
+    # straight-line summary in ``rules`` does not follow, so painting a ruling out paints these.
+    ruling_ink: np.ndarray | None = None
 
 
 def image_shapes(gray: np.ndarray, text_height: float) -> ImageShapes:
@@ -370,20 +373,24 @@ def image_shapes(gray: np.ndarray, text_height: float) -> ImageShapes:
     length = int(max(25, 3.0 * text_height))
     thick = max(4.0, 0.5 * text_height)
     rules: list[Rule] = []
+    ruling_ink = np.zeros_like(ink)
     for kernel, horizontal in (((length, 1), True), ((1, length), False)):
         mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1) if horizontal else (1, 3)))
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        for x, y, bw, bh, _area in stats[1:n]:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        kept = np.zeros(n, dtype=bool)
+        for label, (x, y, bw, bh, _area) in enumerate(stats[1:n], 1):
             long_side, short_side = (bw, bh) if horizontal else (bh, bw)
             if long_side < length or short_side > max(thick, 0.06 * long_side):
                 continue
+            kept[label] = True
             # Plain floats: numpy scalars would leak into the JSON responses.
             if horizontal:
                 rules.append(Rule(float(x), float(y + bh / 2), float(x + bw), float(y + bh / 2)))
             else:
                 rules.append(Rule(float(x + bw / 2), float(y), float(x + bw / 2), float(y + bh)))
-    return ImageShapes(rules, _image_boxes(ink, text_height))
+        ruling_ink[kept[labels] & (mask > 0)] = 255
+    return ImageShapes(rules, _image_boxes(ink, text_height), ruling_ink)
 
 
 def _image_boxes(ink: np.ndarray, text_height: float) -> list[Box]:
