@@ -27,6 +27,7 @@ from .errors import InvalidContent, PerceptError
 from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
 from .model import Line, Page, PageError, Word
 from .ocr import OcrResult, engine_languages, get_engine
+from .ocr.fixups import fix_units
 from .source import DocumentRef, load_image_page, render_dpi
 from .textlayer import extract_lines, flattened_lines, has_form_widgets, page_geometry
 
@@ -200,7 +201,8 @@ def ocr(work: PageWork) -> None:
     if work.gray is None:
         return
     result, angle = read_image(work.gray, task.options, dpi=work.dpi, max_pixels=task.limits.max_image_pixels)
-    page.lines = result.lines if work.dpi is None else [_scale_line(line, 1.0 / work.dpi) for line in result.lines]
+    lines = fix_units(result.lines)
+    page.lines = lines if work.dpi is None else [_scale_line(line, 1.0 / work.dpi) for line in lines]
     page.blocks, page.angle = result.blocks, angle
     page.source, page.engine = "ocr", result.engine or task.options.ocr_engine
 

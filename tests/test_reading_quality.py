@@ -174,3 +174,18 @@ def test_a_sideways_page_is_read_once(clean_scan, truth, monkeypatch: pytest.Mon
         assert cer(doc.content, truth) <= 0.01
         assert len(calls) == 1, f"a page turned {turn} was read {len(calls)} times"
         assert abs(doc.pages[0].angle) == 90
+
+
+def test_the_pound_after_a_number_is_not_a_capital_i() -> None:
+    from percept.model import Line, Word
+    from percept.ocr.fixups import fix_units
+
+    box = (0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0)
+    words = [Word(t, box, 0.9) for t in ["Copper", "spool", "12", "Ib", "510Ibs", "Ibis", "Ib"]]
+    (line,) = fix_units([Line(" ".join(w.content for w in words), box, words)])
+    assert line.content == "Copper spool 12 lb 510lbs Ibis Ib"  # not after a number: left alone
+    assert [w.polygon for w in line.words] == [w.polygon for w in words]
+    # Helvetica draws l and I alike; read from a scan, the unit comes back as the pound.
+    page = builders.scan(builders.render(builders.text_pdf([["Copper spool, net weight 12 lb"]]), dpi=300))
+    doc = read_document(_png(page))
+    assert "12 lb" in doc.content and "Ib" not in doc.content
