@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     read.add_argument("file", help="PDF, JPEG, PNG, BMP, TIFF or HEIF file")
     read.add_argument("--pages", help="pages to read, e.g. 1-3,5")
-    read.add_argument("--engine", choices=available_engines(), help="OCR engine (default: tesseract)")
+    read.add_argument("--engine", choices=available_engines(), help="OCR engine (default: auto)")
     read.add_argument("--languages", help="Tesseract language packs, e.g. eng+deu")
     read.add_argument("--dpi", type=int, help="render resolution for PDF pages that need OCR")
     read.add_argument("--workers", type=int, help="worker processes (default: one per core)")
