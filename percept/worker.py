@@ -256,12 +256,12 @@ def read_image(
 ) -> tuple[OcrResult, float]:
     """OCR an image in whatever orientation it was scanned; polygons come back in the image's own frame.
 
-    Upright is read first (or the turn Tesseract's orientation detection is sure of, where the ink runs
-    vertically) and kept when the reading is confident and horizontal. A reading whose lines run vertically is
-    turned the way :mod:`.orientation` judges from those lines, so a sideways page is read twice, not three
-    times; a doubtful one is read again only if its lines stand on their heads. The most confident horizontal
-    reading wins. Without ``options.detect_orientation`` only upright is read. Enlarging
-    small text (engines that want it) stops at ``max_pixels``, the budget the image itself was held to.
+    The first turn is judged before reading (:func:`.orientation.likely_turn`: upright where the ink's lines
+    clearly run across, else from line shapes and the direction classifier), so a sideways page is usually read
+    once; the reading is kept when it is confident and horizontal. One whose lines still run vertically is turned
+    the way :mod:`.orientation` judges from those lines; a doubtful one is read again only if its lines stand on
+    their heads. The most confident horizontal reading wins. Without ``options.detect_orientation`` only upright
+    is read. Enlarging small text (engines that want it) stops at ``max_pixels``, the image's own budget.
     """
     engine = get_engine(options.ocr_engine)
     languages = engine_languages(options.ocr_engine, options.language) or options.ocr_languages
