@@ -11,6 +11,7 @@ poorly overall is read again by PP-OCR whole. Every other page, and handwriting,
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import replace
 from typing import cast
 
@@ -61,14 +62,24 @@ class AutoEngine:
             options = cast(AutoOptions, engines.load_options(OCR, "auto"))
         self.options = options
         self.tesseract: OcrEngine | None = _optional("tesseract")
-        rapid = _optional("rapidocr")
-        self.rapid = rapid if isinstance(rapid, RapidOcrEngine) else None
-        if self.tesseract is None and self.rapid is None:
+        # PP-OCR is built on first use: importing RapidOCR and loading its models costs a worker ~1-2 s, which a
+        # document of clean, upright, confidently read pages never needs.
+        self._rapid: RapidOcrEngine | None = None
+        self.has_rapid = importlib.util.find_spec("rapidocr") is not None
+        if self.tesseract is None and not self.has_rapid:
             raise EngineUnavailable("No OCR engine is installed: apt-get install tesseract-ocr, or percept[rapidocr].")
+
+    @property
+    def rapid(self) -> RapidOcrEngine | None:
+        if self._rapid is None and self.has_rapid:
+            rapid = _optional("rapidocr")
+            self._rapid = rapid if isinstance(rapid, RapidOcrEngine) else None
+            self.has_rapid = self._rapid is not None
+        return self._rapid
 
     def choose(self, gray: np.ndarray, *, handwriting: bool = False) -> str:
         """The engine a page goes to first: ``tesseract`` or ``rapidocr``."""
-        if self.rapid is None:
+        if not self.has_rapid:
             return "tesseract"
         if self.tesseract is None or handwriting or not is_clean_print(gray):
             return "rapidocr"
@@ -77,14 +88,14 @@ class AutoEngine:
     def recognize(
         self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None, handwriting: bool = False
     ) -> OcrResult:
-        if self.choose(image, handwriting=handwriting) == "rapidocr":
-            assert self.rapid is not None
-            return replace(self.rapid.recognize(image, languages=languages, dpi=dpi), engine="rapidocr")
+        if self.choose(image, handwriting=handwriting) == "rapidocr" and (rapid := self.rapid) is not None:
+            return replace(rapid.recognize(image, languages=languages, dpi=dpi), engine="rapidocr")
         first = replace(self._tesseract(image, languages, dpi), engine="tesseract")
-        if self.rapid is None:
+        if not self.has_rapid:
             return first
-        if first.word_count() == 0 or first.mean_confidence() < self.options.page_confidence:
-            second = replace(self.rapid.recognize(image, languages=languages, dpi=dpi), engine="rapidocr")
+        doubtful = first.word_count() == 0 or first.mean_confidence() < self.options.page_confidence
+        if doubtful and (rapid := self.rapid) is not None:
+            second = replace(rapid.recognize(image, languages=languages, dpi=dpi), engine="rapidocr")
             return second if second.score() > first.score() else first
         return self.reread_unsure(first, image, languages)
 
@@ -107,7 +118,6 @@ class AutoEngine:
     def reread_unsure(self, result: OcrResult, image: np.ndarray, languages: str) -> OcrResult:
         """Lines with a word Tesseract scored under ``line_confidence`` are read again from their crops by
         PP-OCR's recogniser; the reading with the higher mean confidence is kept."""
-        assert self.rapid is not None
         unsure = [
             i
             for i, line in enumerate(result.lines)
@@ -126,6 +136,8 @@ class AutoEngine:
             cx1, cy1 = int(min(width, x1 + pad)), int(min(height, y1 + pad))
             crops.append(image[cy0:cy1, cx0:cx1])
             origins.append((cx0, y0, y1))
+        if self.rapid is None:
+            return result
         readings = self.rapid.read_lines(crops, languages=languages)
         lines = list(result.lines)
         replaced = False
