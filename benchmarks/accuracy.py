@@ -22,7 +22,7 @@ from common import DATA, table
 from percept import ReadOptions, read_document
 from percept.evaluation import levenshtein, normalize
 
-ENGINES = ["tesseract", "rapidocr"]
+ENGINES = ["tesseract", "rapidocr", "auto"]  # auto: the default
 
 
 def _read(args: tuple[bytes | str, dict]) -> tuple[object, float]:
