@@ -75,10 +75,6 @@ def _loopback(ip: str) -> bool:
     return (mapped or address).is_loopback
 
 
-def _ray_dirs() -> set[str]:
-    return {p.name for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("percept-ray-*")}
-
-
 def test_a_ray_server_reads_a_scanned_document_listening_on_loopback_only(ray_server: Server, clean_scan, truth):
     body = _poll(_analyze(ray_server, builders.image_pdf([clean_scan] * 4)))
     assert body["status"] == "succeeded", body
