@@ -1,14 +1,19 @@
 """Which quarter turn makes a page upright, judged without reading the page in every turn.
 
-Two judges, both far cheaper than a reading:
-- PP-OCR's text-direction classifier (0 or 180 degrees, ~2 ms a crop; in the ``rapidocr`` wheel) on pieces of the
-  lines the first reading found. A sideways page's first reading has lines running up or down the page; turned
-  a candidate way, the classifier says whether their text then stands upright. A doubtful upright reading is
-  checked the same way for being upside down.
-- Tesseract's orientation detection (``--psm 0``, a fifth of a reading), where the ink's projection profiles say
-  the page is sideways before anything is read, and as the fallback where the classifier is not installed or
-  not sure. On our pages it confused 90 and 270 at confidence 3-4, so its answer alone is taken only from
-  :data:`OSD_CONFIDENT`.
+Before reading, the directions in which characters have their nearest neighbours say whether the lines run
+across or up and down the page (``geometry.runs_vertically``, ~0.03 s). A page whose lines run vertically is
+turned the way a sample says: Tesseract reads its densest window of characters turned 90 and 270 degrees in one
+run (~0.25 s on a 300 dpi page, against ~2.4 s for a reading), and the turn with the sure words wins. Measured on
+60 pages turned both ways (scans, receipts, forms, photos): 36 right, 24 without a verdict, none wrong.
+
+Where that gives no verdict, and after a reading, two more judges:
+- PP-OCR's text-direction classifier (0 or 180 degrees, ~2 ms a crop; in the ``rapidocr`` wheel) on pieces of
+  text lines: found by PP-OCR's detector on a reduced copy before reading, or the lines a first reading found.
+  Turned a candidate way, it says whether their text then stands upright. A doubtful upright reading is checked
+  the same way for being upside down.
+- Tesseract's orientation detection (``--psm 0``, a fifth of a reading), the fallback where the classifier is not
+  installed or not sure. On our pages it confused 90 and 270 at confidence 3-4, so its answer alone is taken only
+  from :data:`OSD_CONFIDENT`.
 
 Each returns the turns to read next (the clockwise quarter turn ``geometry.quarter_turn`` undoes).
 """
@@ -16,7 +21,7 @@ Each returns the turns to read next (the clockwise quarter turn ``geometry.quart
 from __future__ import annotations
 
 from functools import cache
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import cv2
 import numpy as np
@@ -24,7 +29,7 @@ import numpy as np
 from . import engines, geometry
 from .errors import EngineUnavailable
 from .model import Line
-from .ocr import OCR
+from .ocr import OCR, OcrEngine
 from .ocr.tesseract import osd_rotation
 
 # Tesseract's orientation confidence from which its answer is taken alone (sideways samples: 9-20).
@@ -34,22 +39,57 @@ VERDICT = 0.2
 SAMPLE_LINES = 12
 DETECT_SIDE = 1280  # the line detector's copy: 10 pt print at 300 dpi is still ~10 px tall
 PIECE_RATIO = 5  # pieces of a line at most this many heights wide: the classifier sees 48x192 px
+# The window of a sideways page Tesseract reads both ways, in character sizes along and across its lines, and
+# what makes a winner: summed confidence of sure words of 3+ letters or digits (upside down, "ship"
+# reads "drys" at 0.89, yet few such words do), this many times the other turn's and at least this much.
+SAMPLE_ALONG, SAMPLE_ACROSS = 30.0, 8.0  # ~4 lines of ~40 characters: larger cost more, smaller said less
+SAMPLE_SURE = 0.8
+SAMPLE_MARGIN = 2.0
+SAMPLE_MIN_SCORE = 3.0
 
 
 def likely_turn(gray: np.ndarray) -> int:
     """The turn to read first: upright unless the ink's lines clearly run up or down the page; then the turn
-    judged from text lines found on a reduced copy and the direction classifier, or OSD where it is sure.
+    judged from a sample read both ways (:func:`sampled_turn`), else from text lines found on a reduced copy and
+    the direction classifier, or OSD where it is sure.
 
-    Where the profiles do not say, upright is read first and the reading's own lines decide
+    Where the characters do not say, upright is read first and the reading's own lines decide
     (:func:`sideways_turns`): judging every such page beforehand cost upright scans a quarter more time (the
     detector, and PP-OCR loaded in every worker), and OSD on each page a fifth more."""
     if not geometry.runs_vertically(gray):
         return 0
-    judged = detected_turn(gray)
+    judged = sampled_turn(gray)
+    if judged is None:
+        judged = detected_turn(gray)
     if judged is not None:
         return judged
     found = osd_rotation(gray)
     return found[0] if found is not None and found[1] >= OSD_CONFIDENT else 0
+
+
+def sampled_turn(gray: np.ndarray) -> int | None:
+    """For a page whose lines run vertically: 90 or 270, from Tesseract reading its densest window of characters
+    turned both ways in one run (the two turns stacked), a few percent of a page's reading; None without
+    Tesseract or a clear winner (handwriting, photos, scripts Tesseract's English model does not know)."""
+    reader = _sample_reader()
+    if reader is None:
+        return None
+    window = geometry.text_window(gray, SAMPLE_ALONG, SAMPLE_ACROSS, vertical=True)
+    views = [geometry.quarter_turn(window, turn).image for turn in (90, 270)]
+    width = max(v.shape[1] for v in views)
+    gap = np.full((max(8, views[0].shape[0] // 4), width), 255, np.uint8)
+    padded = [cv2.copyMakeBorder(v, 0, 0, 0, width - v.shape[1], cv2.BORDER_CONSTANT, value=255) for v in views]
+    split = views[0].shape[0] + gap.shape[0] / 2
+    reading = reader.recognize(np.vstack([padded[0], gap, padded[1]]), languages="eng")
+    scores = [0.0, 0.0]
+    for line in reading.lines:
+        for word in line.words:
+            if word.confidence >= SAMPLE_SURE and sum(ch.isalnum() for ch in word.content) >= 3:
+                scores[max(word.polygon[1::2]) > split] += word.confidence
+    best = int(scores[1] > scores[0])
+    if scores[best] < SAMPLE_MIN_SCORE or scores[best] < SAMPLE_MARGIN * scores[1 - best]:
+        return None
+    return (90, 270)[best]
 
 
 def detected_turn(gray: np.ndarray) -> int | None:
@@ -151,6 +191,14 @@ class UprightClassifier(Protocol):
     def detect_lines(self, image: np.ndarray) -> list[tuple[float, ...]]:
         """Text-line quadrilaterals in ``image``'s pixels."""
         ...
+
+
+@cache
+def _sample_reader() -> OcrEngine | None:
+    try:
+        return cast(OcrEngine, engines.get(OCR, "tesseract"))
+    except EngineUnavailable:
+        return None
 
 
 @cache

@@ -176,6 +176,69 @@ def test_a_sideways_page_is_read_once(clean_scan, truth, monkeypatch: pytest.Mon
         assert abs(doc.pages[0].angle) == 90
 
 
+def test_a_sideways_page_is_judged_from_its_characters_and_a_sample(clean_scan, shared_data: Path) -> None:
+    """Which way the lines run, from nearest-neighbour directions; which way up, from Tesseract reading one window
+    both ways. Handwriting and photos give no verdict rather than a wrong one."""
+    from percept import geometry, orientation
+
+    unlv = np.array(Image.open(shared_data / "tesseract_ocr_gt" / "8087_054.3B.tif").convert("L"))
+    note = np.array(Image.open(shared_data / "azure_ai102_vision_samples" / "read-text" / "Note.jpg").convert("L"))
+    for page in (clean_scan, unlv):
+        assert geometry.runs_vertically(page) is False
+        for turn in (90, 270):
+            sideways = builders.scan(page, turn=turn)
+            assert geometry.runs_vertically(sideways) is True
+            assert orientation.sampled_turn(sideways) == turn
+            assert orientation.likely_turn(sideways) == turn
+    assert geometry.runs_vertically(note) is None  # upright, yet its nearest neighbours run both ways
+    assert orientation.sampled_turn(builders.scan(note, turn=90)) is None
+
+
+def test_line_crops_are_read_without_loading_rapidocrs_pipeline(clean_scan) -> None:
+    """The auto engine re-reads Tesseract's unsure lines through the recogniser alone: the same text, scores and
+    word columns as rapidocr's own recogniser, without importing the library's pipeline (~0.6 s a worker)."""
+    needs.module("rapidocr", "the rapidocr extra")
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from percept.ocr.rapid import crop_reader\n"
+        "crop = np.full((40, 400), 255, np.uint8)\n"
+        "crop[12:28, 10:390:6] = 0\n"
+        "crop_reader().read_lines([crop])\n"
+        "print('rapidocr.main' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "False"
+
+    from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+    from percept.ocr import get_engine
+    from percept.ocr.line_reader import CtcLineReader
+
+    engine = get_engine("rapidocr")
+    page = engine.recognize(clean_scan)
+    crops = []
+    for line in page.lines:
+        x0, y0 = int(min(line.polygon[0::2])) - 3, int(min(line.polygon[1::2])) - 3
+        x1, y1 = int(max(line.polygon[0::2])) + 3, int(max(line.polygon[1::2])) + 3
+        crops.append(clean_scan[y0:y1, x0:x1])
+    crops.append(np.full((30, 30), 255, np.uint8))  # nothing to read
+    reader = CtcLineReader()
+    for latin in (True, False):
+        engine._alphabet("eng" if latin else "chi_sim")
+        theirs = engine._rec(
+            TextRecInput(img=[np.repeat(c[:, :, None], 3, axis=2) for c in crops], return_word_box=True)
+        )
+        ours = reader.read(crops, reader.latin if latin else None)
+        assert [o[0] for o in ours] == list(theirs.txts)
+        assert [o[1] for o in ours] == pytest.approx(list(theirs.scores), abs=1e-4)
+        assert [o[2].word_cols for o in ours] == [w.word_cols for w in theirs.word_results]
+        assert [o[2].line_txt_len for o in ours] == pytest.approx([w.line_txt_len for w in theirs.word_results])
+    assert ours[0][0] == builders.PARAGRAPH[0] and ours[-1][0] == ""
+
+
 def test_the_pound_after_a_number_is_not_a_capital_i() -> None:
     from percept.model import Line, Word
     from percept.ocr.fixups import fix_units

@@ -22,7 +22,7 @@ from ..errors import EngineUnavailable
 from ..model import Line, Word, bounding_polygon
 from .base import OCR, OcrEngine, OcrResult
 from .options import AutoOptions
-from .rapid import RapidOcrEngine
+from .rapid import RapidOcrEngine, crop_reader
 
 # Clean print, as measured on our samples: paper without texture (under this share of light-grey pixels: renders
 # and bilevel scans 0-0.02, tax form scans 0.04-0.09, receipts 0.08-0.9, photos 0.1-0.6), ink mostly solid (under
@@ -136,9 +136,10 @@ class AutoEngine:
             cx1, cy1 = int(min(width, x1 + pad)), int(min(height, y1 + pad))
             crops.append(image[cy0:cy1, cx0:cx1])
             origins.append((cx0, y0, y1))
-        if self.rapid is None:
+        try:  # the recogniser alone: rapidocr's whole pipeline costs ~0.6 s a worker to load (``line_reader``)
+            readings = crop_reader().read_lines(crops, languages=languages)
+        except EngineUnavailable:
             return result
-        readings = self.rapid.read_lines(crops, languages=languages)
         lines = list(result.lines)
         replaced = False
         for i, reading, (ox, top, bottom) in zip(unsure, readings, origins, strict=True):

@@ -10,12 +10,11 @@ here on top of the library:
 - Lines are read one crop at a time (batches sorted by width measured no faster on 2 cores, as batching pads
   every crop to the widest), on one ONNX thread per engine by default: the pipeline runs one engine per core.
 - :meth:`RapidOcrEngine.read_lines` reads crops that another engine found (``percept.ocr.auto`` re-reads the lines
-  Tesseract was unsure of), without running the detector.
+  Tesseract was unsure of), without running the detector: through ``line_reader``, the recogniser alone.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -26,41 +25,38 @@ from ..errors import EngineUnavailable
 from ..lines import join_fragments
 from ..model import Line, Polygon, Word, bounding_polygon
 from .base import OcrResult
+from .line_reader import (
+    CtcLineReader,
+    Narrowing,
+    is_latin,
+    latin_narrowing,
+    shared_reader,
+    split_proportionally,
+)
 from .options import RapidOcrOptions
 
-# Language packs whose script the Latin narrowing would destroy: the model reads Chinese and Japanese too.
-CJK_PREFIXES = ("chi", "jpn", "kor", "zh", "ja", "ko")
 # Scans whose characters are smaller than this (px) are enlarged for the detector, up to this shorter side.
 SMALL_PRINT = 24.0
 MAX_DET_SIDE = 2000
-# Besides Latin-1 and Latin Extended-A/B: typographic marks that occur in Latin-script documents.
-LATIN_EXTRA = set("€£¥°•–—‘’‚“”„…№™®©§¶×÷±µ‰†‡")
-
-
-def is_latin_char(ch: str) -> bool:
-    return len(ch) == 1 and ((ch.isprintable() and ord(ch) < 0x250) or ch in LATIN_EXTRA)
 
 
 class _NarrowedDecoder:
-    """Decode the recogniser's scores over a subset of its alphabet (plus CTC blank and space)."""
+    """rapidocr's CTC decoder over a subset of its alphabet (``line_reader.Narrowing``)."""
 
-    def __init__(self, inner: Any, keep: list[int], fold: list[tuple[int, int]]) -> None:
+    def __init__(self, inner: Any, narrowing: Narrowing) -> None:
         from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
 
         chars: list[str] = inner.character
         self.inner = inner
-        # Columns of the full score matrix to keep: blank (0), the kept characters, space (last).
-        self.columns = np.array([0, *keep, len(chars) - 1])
-        position = {col: i for i, col in enumerate(self.columns.tolist())}
-        self.fold_from = np.array([src for src, _ in fold], dtype=np.int64)
-        self.fold_to = np.array([position[dst] for _, dst in fold], dtype=np.int64)
-        self.decoder = CTCLabelDecode(character=[chars[i] for i in keep])
+        self.narrowing = narrowing
+        self.decoder = CTCLabelDecode(character=[chars[i] for i in narrowing.columns[1:-1].tolist()])
         self.character = self.decoder.character
 
     def __call__(self, preds: np.ndarray, return_word_box: bool = False, **kwargs: Any) -> Any:
-        narrowed = preds[:, :, self.columns]
-        if self.fold_from.size:
-            narrowed[:, :, self.fold_to] += preds[:, :, self.fold_from]
+        n = self.narrowing
+        narrowed = preds[:, :, n.columns]
+        if n.fold_from.size:
+            narrowed[:, :, n.fold_to] += preds[:, :, n.fold_from]
         return self.decoder(narrowed, return_word_box, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -68,20 +64,7 @@ class _NarrowedDecoder:
 
 
 def narrowed_to_latin(inner: Any) -> _NarrowedDecoder:
-    chars: list[str] = inner.character
-    index = {c: i for i, c in enumerate(chars)}
-    keep = [i for i, c in enumerate(chars[1:-1], start=1) if is_latin_char(c)]
-    fold = []
-    for i, c in enumerate(chars):
-        if len(c) == 1 and 0xFF01 <= ord(c) <= 0xFF5E:  # full-width ASCII
-            twin = unicodedata.normalize("NFKC", c)
-            if twin in index and is_latin_char(twin):
-                fold.append((i, index[twin]))
-    return _NarrowedDecoder(inner, keep, fold)
-
-
-def is_latin(languages: str) -> bool:
-    return not any(part.strip().lower().startswith(CJK_PREFIXES) for part in languages.split("+"))
+    return _NarrowedDecoder(inner, latin_narrowing(inner.character))
 
 
 class RapidOcrEngine:
@@ -185,17 +168,14 @@ class RapidOcrEngine:
 
     def read_lines(self, crops: Sequence[np.ndarray], *, languages: str = "eng") -> list[Line | None]:
         """Read crops that each hold one line of text, in the crops' own pixels (no detection)."""
-        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+        return crop_reader(self.options).read_lines(crops, languages=languages)
 
-        if not crops:
-            return []
-        self._alphabet(languages)
-        images = [np.ascontiguousarray(np.repeat(c[:, :, None], 3, axis=2)) if c.ndim == 2 else c for c in crops]
-        out = self._rec(TextRecInput(img=images, return_word_box=True))
-        result: list[Line | None] = []
-        for crop, text, score, info in zip(images, out.txts, out.scores, out.word_results, strict=True):
-            result.append(_crop_line(text, float(score), info, crop.shape[1], crop.shape[0]))
-        return result
+
+def crop_reader(options: RapidOcrOptions | None = None) -> CtcLineReader:
+    """The recogniser alone, for reading line crops: without rapidocr's pipeline (``line_reader``)."""
+    if options is None:
+        options = cast(RapidOcrOptions, engines.load_options("ocr", "rapidocr"))
+    return shared_reader(options.rec_model, options.rec_keys, options.threads)
 
 
 def _tightened(line: Line, gray: np.ndarray) -> Line:
@@ -268,47 +248,3 @@ def _line(text: str, score: float, box: list[list[float]], words: Any) -> Line |
         if 0 < right - max(last[0::2]) < 0.5 * height:
             found[-1] = Word(found[-1].content, (*last[0:2], right, last[3], right, *last[5:8]), found[-1].confidence)
     return Line(" ".join(w.content for w in found), bounding_polygon([w.polygon for w in found]), found)
-
-
-def _crop_line(text: str, score: float, info: Any, width: int, height: int) -> Line | None:
-    """A line read from a crop: words placed by their CTC columns (``info.word_cols`` over ``line_txt_len``)."""
-    text = text.strip()
-    if not text:
-        return None
-    words: list[Word] = []
-    cols = getattr(info, "word_cols", None) or []
-    chars = getattr(info, "words", None) or []
-    confs = list(getattr(info, "confs", None) or [])
-    frames = float(getattr(info, "line_txt_len", 0) or 0)
-    if cols and frames > 0 and len(cols) == len(chars):
-        step = width / frames
-        used = 0
-        for word_chars, word_cols in zip(chars, cols, strict=True):
-            content = "".join(word_chars).strip()
-            n = len(word_chars)
-            word_confs = confs[used : used + n] or [score]
-            used += n
-            if not content or not word_cols:
-                continue
-            x0 = max(0.0, (min(word_cols) - 0.5) * step)
-            x1 = min(float(width), (max(word_cols) + 1.5) * step)
-            conf = round(float(sum(word_confs) / len(word_confs)), 3)
-            words.append(Word(content, (x0, 0.0, x1, 0.0, x1, float(height), x0, float(height)), conf))
-    if not words:
-        words = split_proportionally(text, score, (0.0, 0.0, float(width), 0.0, float(width), height, 0.0, height))
-    return Line(" ".join(w.content for w in words), bounding_polygon([w.polygon for w in words]), words)
-
-
-def split_proportionally(text: str, score: float, quad: Polygon) -> list[Word]:
-    """Fallback: share the line box among its words by character count."""
-    x0, y0, x1, y1 = min(quad[0::2]), min(quad[1::2]), max(quad[0::2]), max(quad[1::2])
-    n = max(len(text), 1)
-    words = []
-    pos = 0
-    for token in text.split(" "):
-        if token:
-            a = x0 + (x1 - x0) * pos / n
-            b = x0 + (x1 - x0) * (pos + len(token)) / n
-            words.append(Word(token, (a, y0, b, y0, b, y1, a, y1), round(score, 3)))
-        pos += len(token) + 1
-    return words
