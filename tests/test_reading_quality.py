@@ -239,6 +239,25 @@ def test_line_crops_are_read_without_loading_rapidocrs_pipeline(clean_scan) -> N
     assert ours[0][0] == builders.PARAGRAPH[0] and ours[-1][0] == ""
 
 
+def test_a_large_photo_is_read_at_a_smaller_size_with_boxes_in_its_own_pixels(read_text: Path) -> None:
+    """Photos over PHOTO_SIDE are read at that size (the detector's time grows with the pixels); the lines come
+    back in the photo's own frame."""
+    needs.module("rapidocr", "the rapidocr extra")
+    import cv2
+
+    from percept.ocr import get_engine
+    from percept.ocr.rapid import PHOTO_SIDE
+
+    engine = get_engine("rapidocr")
+    photo = np.array(Image.open(read_text / "Lincoln.jpg").convert("L"))
+    large = cv2.resize(photo, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    assert engine.sizing(photo)[0] == 1.0 and engine.sizing(large)[0] == pytest.approx(PHOTO_SIDE / large.shape[0])
+    small, big = engine.recognize(photo), engine.recognize(large)
+    assert [ln.content for ln in big.lines] == [ln.content for ln in small.lines] == LINCOLN
+    for a, b in zip(small.lines, big.lines, strict=True):
+        assert np.allclose(np.array(b.polygon), 3 * np.array(a.polygon), atol=0.05 * large.shape[1])
+
+
 def test_the_pound_after_a_number_is_not_a_capital_i() -> None:
     from percept.model import Line, Word
     from percept.ocr.fixups import fix_units
