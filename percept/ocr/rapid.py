@@ -38,7 +38,7 @@ from .options import RapidOcrOptions
 # Scans whose characters are smaller than this (px) are enlarged for the detector, up to this shorter side.
 SMALL_PRINT = 24.0
 MAX_DET_SIDE = 1400  # 2,000 read FUNSD no better (handwriting CER 21.6% against 21.2%) in 1.7x the time
-# Photos larger than this (px) are read at this size.
+# Photos larger than this (px) have their lines found on a copy this size.
 PHOTO_SIDE = 1280
 
 
@@ -115,12 +115,8 @@ class RapidOcrEngine:
     def recognize(
         self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None, handwriting: bool = False
     ) -> OcrResult:
-        import cv2
-
         self._alphabet(languages)
-        k, self._det.limit_type, self._det.limit_side_len = self.sizing(image)
-        if k < 1.0:
-            image = cv2.resize(image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+        self._det.limit_type, self._det.limit_side_len = self.det_limit(image)
         bgr = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2)) if image.ndim == 2 else image
         # The pipeline straightens pages itself, and PP-OCR's per-line 0/180 classifier flips upright lines of
         # clean print into garbage, so it stays off.
@@ -134,33 +130,37 @@ class RapidOcrEngine:
             if line is not None and not _runs_vertically(line):
                 line = _tightened(line, image)
             if line is not None:
-                (lines if _runs_vertically(line) else upright).append(line if k == 1.0 else _scaled(line, 1.0 / k))
+                (lines if _runs_vertically(line) else upright).append(line)
         # Fragments of a row are joined; lines running up the page (it is sideways) are kept apart, so the
         # pipeline sees them for what they are and turns the page.
         return OcrResult(join_fragments(upright) + lines)
 
-    def sizing(self, image: np.ndarray) -> tuple[float, str, int]:
-        """The factor this image is read at and how the detector sizes it (rapidocr's ``limit_type`` and
-        ``limit_side_len``).
+    def det_limit(self, image: np.ndarray) -> tuple[str, int]:
+        """How the detector sizes this image (rapidocr's ``limit_type`` and ``limit_side_len``); the recogniser
+        reads the lines it finds from the image itself either way.
 
-        - A photo (or a page on a grey background) over :data:`PHOTO_SIDE` px is read at that size: its text is
-          large, and at 2,000 px the detector took most of a photo's time (6 photos: 2.6 s against 1.4 s each).
-        - A low-resolution scan on white paper (characters under :data:`SMALL_PRINT` px) is enlarged for the
-          detector so its characters reach that size, up to :data:`MAX_DET_SIDE`. On FUNSD's 100 dpi forms (8 px
-          print and handwriting) the handwritten answers' CER fell from 27% to 21%.
-        - Otherwise the detector brings the shorter side up to ``det_side``."""
+        - A photo (or a page on a grey background) over :data:`PHOTO_SIDE` px: lines found on a copy that size.
+          At 2,000 px the detector took most of a photo's time (6 photos: 2.9 s against 1.4 s each, 105 and 104
+          of 106 phrases found). Reading the whole photo at that size was as fast, but took the small print of
+          noisy document scans with it (a check box lost).
+        - A low-resolution scan on white paper (characters under :data:`SMALL_PRINT` px): enlarged so its
+          characters reach that size, up to :data:`MAX_DET_SIDE`. On FUNSD's 100 dpi forms (8 px print and
+          handwriting) the handwritten answers' CER fell from 27% to 21%.
+        - Otherwise the shorter side is brought up to ``det_side``."""
         from .. import geometry
 
         gray = image if image.ndim == 2 else image[:, :, 1]
         step = max(1, int(np.sqrt(gray.size / 250_000)))
         if np.count_nonzero(gray[::step, ::step] >= 250) < 0.5 * gray[::step, ::step].size:
             # a photo or a grey background: its texture would fool the character estimate
-            return min(1.0, PHOTO_SIDE / max(gray.shape[:2])), "min", self.options.det_side
+            if max(gray.shape[:2]) > PHOTO_SIDE:
+                return "max", PHOTO_SIDE
+            return "min", self.options.det_side
         height = geometry.char_height(gray)
         if not 0 < height < SMALL_PRINT:
-            return 1.0, "min", self.options.det_side
+            return "min", self.options.det_side
         wanted = int(min(gray.shape[:2]) * SMALL_PRINT / height)
-        return 1.0, "min", max(self.options.det_side, min(wanted, MAX_DET_SIDE))
+        return "min", max(self.options.det_side, min(wanted, MAX_DET_SIDE))
 
     def detect_lines(self, image: np.ndarray) -> list[Polygon]:
         """Text-line boxes only (no reading), in ``image``'s pixels."""
@@ -222,13 +222,6 @@ def _tightened(line: Line, gray: np.ndarray) -> Line:
 
     words = [Word(w.content, level(w.polygon), w.confidence) for w in line.words]
     return Line(line.content, level(p), words)
-
-
-def _scaled(line: Line, k: float) -> Line:
-    def grow(poly: Polygon) -> Polygon:
-        return tuple(round(v * k, 2) for v in poly)  # type: ignore[return-value]
-
-    return Line(line.content, grow(line.polygon), [Word(w.content, grow(w.polygon), w.confidence) for w in line.words])
 
 
 def _runs_vertically(line: Line) -> bool:
