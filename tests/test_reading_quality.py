@@ -282,6 +282,18 @@ def test_large_photos_lines_are_found_by_the_tiny_detector(read_text: Path, clea
         assert engine._ocr.text_det is engine._det
 
 
+def test_a_broken_recogniser_file_is_an_unavailable_engine(tmp_path: Path) -> None:
+    needs.module("onnxruntime", "the rapidocr extra")
+    from percept.errors import EngineUnavailable
+    from percept.ocr.line_reader import CtcLineReader
+
+    broken = tmp_path / "rec.onnx"
+    broken.write_bytes(b"not a model")
+    for path in (broken, tmp_path / "missing.onnx"):
+        with pytest.raises(EngineUnavailable, match="could not be loaded"):
+            CtcLineReader(path)
+
+
 def test_the_pound_after_a_number_is_not_a_capital_i() -> None:
     from percept.model import Line, Word
     from percept.ocr.fixups import fix_units

@@ -116,7 +116,10 @@ class CtcLineReader:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         path = str(model) if model else str(wheel_model(DEFAULT_MODEL))
-        self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ONNX Runtime raises its own types for a missing or broken file
+            raise EngineUnavailable(f"The recogniser {path} could not be loaded: {exc}") from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if "character" in meta:
             chars = meta["character"].splitlines()
