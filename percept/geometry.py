@@ -117,6 +117,7 @@ def estimate_skew(gray: np.ndarray) -> float:
 # while Note.jpg's upright handwriting has 2.3x more vertical pairs than horizontal: hence the margin.
 _CHARACTER_SIDE = 1600  # the copy the characters are found on: 10 pt print at 300 dpi is still ~10 px tall
 _PAIR_SAMPLE = 300
+_PAIR_CELLS = 500_000  # distances computed at once (~16 MB)
 SIDEWAYS_PAIRS = 5.0
 MIN_PAIRS = 60
 
@@ -148,7 +149,8 @@ def neighbour_directions(chars: Characters) -> tuple[int, int]:
         return 0, 0
     pick = np.random.default_rng(0).choice(len(c), min(len(c), _PAIR_SAMPLE), replace=False)
     across = down = 0
-    for chunk in np.array_split(pick, max(1, len(pick) // 150)):
+    rows_per_chunk = max(1, _PAIR_CELLS // len(c))  # a speckled page has tens of thousands of blobs: bound memory
+    for chunk in np.array_split(pick, -(-len(pick) // rows_per_chunk)):
         d = c[chunk, None, :] - c[None, :, :]
         dist = np.hypot(d[..., 0], d[..., 1])
         rows = np.arange(len(chunk))

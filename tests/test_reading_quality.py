@@ -191,6 +191,8 @@ def test_a_sideways_page_is_judged_from_its_characters_and_a_sample(clean_scan, 
             assert orientation.sampled_turn(sideways) == turn
             assert orientation.likely_turn(sideways) == turn
     assert geometry.runs_vertically(note) is None  # upright, yet its nearest neighbours run both ways
+    speckle = np.where(np.random.default_rng(1).random((3300, 2550)) < 0.02, 0, 255).astype(np.uint8)
+    assert geometry.runs_vertically(speckle) is None  # ~7,000 blobs, no lines: no verdict, in bounded memory
     assert orientation.sampled_turn(builders.scan(note, turn=90)) is None
 
 
