@@ -257,8 +257,8 @@ def read_image(
     """OCR an image in whatever orientation it was scanned; polygons come back in the image's own frame.
 
     The first turn is judged before reading (:func:`.orientation.likely_turn`: upright unless the characters'
-    neighbours clearly run up or down the page, else from a sample read both ways), so a sideways page is usually read
-    once; the reading is kept when it is confident and horizontal. One whose lines still run vertically is turned
+    neighbours clearly run up or down the page, else from a sample read both ways), so a sideways page is usually
+    read once; the reading is kept when it is confident and horizontal. One whose lines still run vertically is turned
     the way :mod:`.orientation` judges from those lines; a doubtful one is read again only if its lines stand on
     their heads. The most confident horizontal reading wins. Without ``options.detect_orientation`` only upright
     is read. Enlarging small text (engines that want it) stops at ``max_pixels``, the image's own budget.
