@@ -18,6 +18,8 @@ import shutil
 import tempfile
 import threading
 from array import array
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,3 +232,36 @@ def detect_languages(doc: Document, detect: Detector | None = None) -> list[Lang
     if not doc.paragraphs:
         return []
     return group(resolve(list(pieces(doc, detect or detector()))))
+
+
+@dataclass(frozen=True, slots=True)
+class PageLanguages:
+    """A page's language and its lines' (None where a line's is the page's, or unknown)."""
+
+    locale: str | None
+    lines: list[str | None]
+
+
+def page_languages(doc: Document) -> list[PageLanguages]:
+    """Per page, the locale most of its lines' characters are in, and each line's locale where it differs: the
+    ``language`` fields of Computer Vision 3.x's and Form Recognizer 2.0's read results ("the detected language of
+    this line, if different from the overall page language"), taken from ``doc.languages``' spans."""
+    runs = sorted((span.offset, span.end, lang.locale) for lang in doc.languages for span in lang.spans)
+    starts = [r[0] for r in runs]
+
+    def locale_of(span: Span) -> str | None:
+        i = bisect_right(starts, span.offset) - 1
+        if span.length and i >= 0 and runs[i][0] <= span.offset < runs[i][1]:
+            return runs[i][2]
+        return None
+
+    out = []
+    for page in doc.pages:
+        found = [locale_of(line.span) for line in page.lines]
+        weight: Counter[str] = Counter()
+        for line, locale in zip(page.lines, found, strict=True):
+            if locale is not None:
+                weight[locale] += line.span.length
+        main = weight.most_common(1)[0][0] if weight else None
+        out.append(PageLanguages(main, [loc if loc != main else None for loc in found]))
+    return out

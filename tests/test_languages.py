@@ -114,3 +114,64 @@ def test_without_a_sure_piece_the_surest_guess_stands_unless_it_is_noise() -> No
     assert [(g.locale, g.spans, g.confidence) for g in group(resolve(found))] == [("fr", [Span(0, 21)], 0.4)]
     assert resolve([Piece(Span(0, 9), "sw", 0.02)]) == []
     assert resolve([Piece(Span(0, 6), None)]) == []
+
+
+def test_computervision_read_gives_the_pages_language_and_each_line_that_differs(server: Server) -> None:
+    """CV 3.2 Read through its SDK: ``readResults[].language`` is the page's main language; a line carries its own
+    only where it differs from the page's, as in the service's example ("Viva la vida": "es" on an "en" page)."""
+    import time
+
+    from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+    from azure.cognitiveservices.vision.computervision.models import OperationStatusCodes
+    from msrest.authentication import CognitiveServicesCredentials
+
+    client = ComputerVisionClient(server.endpoint, CognitiveServicesCredentials(KEY))
+    response = client.read_in_stream(io.BytesIO(paragraphs_pdf([EN, DE, [EN[1]]])), raw=True)
+    operation_id = response.headers["Operation-Location"].split("/")[-1]
+    for _ in range(120):
+        result = client.get_read_result(operation_id)
+        if result.status not in (OperationStatusCodes.not_started, OperationStatusCodes.running):
+            break
+        time.sleep(0.5)
+    assert result.status == OperationStatusCodes.succeeded
+    page = result.analyze_result.read_results[0]
+    assert page.language == "en"
+    assert [(line.text, line.language) for line in page.lines] == [
+        (EN[0], None),
+        (EN[1], None),
+        (DE[0], "de"),
+        (DE[1], "de"),
+        (EN[1], None),
+    ]
+
+
+def test_form_recognizer_2_0_layout_gives_languages_and_2_1_does_not(server: Server) -> None:
+    """FR v2.0's ``ReadResult.language`` ("the detected language on the page overall") and ``TextLine.language``
+    ("if different from the overall page language"); v2.1's contract has neither, so neither is sent."""
+    import httpx
+    from server_harness import poll_done
+
+    headers = {"Ocp-Apim-Subscription-Key": KEY}
+    pdf = paragraphs_pdf([DE, FR, [DE[0]]])
+    pages = {}
+    for version in ("v2.0", "v2.1"):
+        post = httpx.post(
+            f"{server.endpoint}/formrecognizer/{version}/layout/analyze",
+            content=pdf,
+            headers={**headers, "Content-Type": "application/pdf"},
+        )
+        assert post.status_code == 202
+        body = poll_done(post.headers["Operation-Location"], headers)
+        assert body["status"] == "succeeded"
+        pages[version] = body["analyzeResult"]["readResults"][0]
+    v20 = pages["v2.0"]
+    assert v20["language"] == "de"
+    assert [(line["text"], line.get("language")) for line in v20["lines"]] == [
+        (DE[0], None),
+        (DE[1], None),
+        (FR[0], "fr"),
+        (FR[1], "fr"),
+        (DE[0], None),
+    ]
+    assert "language" not in pages["v2.1"]
+    assert all("language" not in line for line in pages["v2.1"]["lines"])

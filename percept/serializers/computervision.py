@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..languages import page_languages
 from ..model import Document, Page, Polygon
 
 READ_VERSION = "3.2.0"
@@ -41,22 +42,20 @@ def _lines(page: Page, *, appearance: bool, confidence: bool) -> list[dict[str, 
 
 
 def read_results_v3(doc: Document) -> dict[str, Any]:
-    """``analyzeResult`` of ``GET /vision/v3.x/read/analyzeResults/{id}``."""
-    return {
-        "version": READ_VERSION,
-        "modelVersion": READ_MODEL_VERSION,
-        "readResults": [
-            {
-                "page": p.page_number,
-                "angle": p.angle,
-                "width": p.width,
-                "height": p.height,
-                "unit": p.unit,
-                "lines": _lines(p, appearance=True, confidence=True),
-            }
-            for p in doc.pages
-        ],
-    }
+    """``analyzeResult`` of ``GET /vision/v3.x/read/analyzeResults/{id}``: a page's ``language`` is its main one,
+    a line's only where it differs (as in the service's own example)."""
+    pages = []
+    for p, langs in zip(doc.pages, page_languages(doc), strict=True):
+        lines = _lines(p, appearance=True, confidence=True)
+        for line, locale in zip(lines, langs.lines, strict=True):
+            if locale:
+                line["language"] = locale
+        page: dict[str, Any] = {"page": p.page_number}
+        if langs.locale:
+            page["language"] = langs.locale
+        page.update({"angle": p.angle, "width": p.width, "height": p.height, "unit": p.unit, "lines": lines})
+        pages.append(page)
+    return {"version": READ_VERSION, "modelVersion": READ_MODEL_VERSION, "readResults": pages}
 
 
 def recognition_result(page: Page) -> dict[str, Any]:

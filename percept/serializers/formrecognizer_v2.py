@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..custom.values import value_key
+from ..languages import PageLanguages, page_languages
 from ..model import AnalyzedDocument, Document, KeyValueElement, Page, Word
 
 VERSIONS = {"2.0": "2.0.0", "2.1": "2.1.0"}
@@ -15,26 +16,30 @@ def _box(polygon: tuple[float, ...]) -> list[float]:
     return list(polygon)
 
 
-def _read_result(page: Page, v21: bool) -> dict[str, Any]:
+def _read_result(page: Page, v21: bool, langs: PageLanguages) -> dict[str, Any]:
+    """A page's text; v2.0's carries the page's language and each line's where it differs (v2.1 dropped both)."""
     out: dict[str, Any] = {
         "page": page.page_number,
         "angle": page.angle,
         "width": page.width,
         "height": page.height,
         "unit": page.unit,
-        "lines": [
-            {
-                "boundingBox": _box(ln.polygon),
-                "text": " ".join(w.content for w in ln.words),
-                "words": [
-                    {"boundingBox": _box(w.polygon), "text": w.content, "confidence": round(w.confidence, 3)}
-                    for w in ln.words
-                ],
-                **({"appearance": {"style": {"name": "other", "confidence": 1.0}}} if v21 else {}),
-            }
-            for ln in page.lines
-        ],
     }
+    if not v21 and langs.locale:
+        out["language"] = langs.locale
+    out["lines"] = [
+        {
+            "boundingBox": _box(ln.polygon),
+            "text": " ".join(w.content for w in ln.words),
+            **({"language": locale} if locale and not v21 else {}),
+            "words": [
+                {"boundingBox": _box(w.polygon), "text": w.content, "confidence": round(w.confidence, 3)}
+                for w in ln.words
+            ],
+            **({"appearance": {"style": {"name": "other", "confidence": 1.0}}} if v21 else {}),
+        }
+        for ln, locale in zip(page.lines, langs.lines, strict=True)
+    ]
     if v21:
         out["selectionMarks"] = [
             {"boundingBox": _box(m.polygon), "confidence": m.confidence, "state": m.state} for m in page.selection_marks
@@ -86,7 +91,9 @@ def layout_result(doc: Document, version: str) -> dict[str, Any]:
     v21 = version == "2.1"
     return {
         "version": VERSIONS[version],
-        "readResults": [_read_result(page, v21) for page in doc.pages],
+        "readResults": [
+            _read_result(page, v21, langs) for page, langs in zip(doc.pages, page_languages(doc), strict=True)
+        ],
         "pageResults": [_page_result(page, p, v21) for p, page in enumerate(doc.pages)],
     }
 
