@@ -284,6 +284,32 @@ def test_large_photos_lines_are_found_by_the_tiny_detector(read_text: Path, clea
         assert engine._ocr.text_det is engine._det
 
 
+def test_every_ppocr_model_runs_on_one_session_of_ours() -> None:
+    """The recogniser's session is the line reader's (one model per worker, not two); every session has the
+    memory arena on and two threads that sleep between runs (one thread where the process has one core), or as
+    many as ``threads`` says."""
+    needs.module("rapidocr", "the rapidocr extra")
+    import os
+
+    from percept.ocr.options import RapidOcrOptions
+    from percept.ocr.rapid import RapidOcrEngine, crop_reader
+
+    lone = np.full((40, 200), 255, np.uint8)
+    lone[12:28, 10:190:6] = 0
+    for threads, want in ((0, min(2, len(os.sched_getaffinity(0)))), (1, 1), (3, 3)):
+        options = RapidOcrOptions(threads=threads)
+        engine = RapidOcrEngine(options)
+        engine.upright_scores([lone])  # loads the classifier
+        assert engine._rec.session.session is crop_reader(options).session
+        models = (engine._rec, engine._det, engine._photo_det, engine._cls)
+        for model in models:
+            made = model.session.session.get_session_options()
+            assert made.intra_op_num_threads == want
+            assert made.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+            assert made.enable_cpu_mem_arena
+        assert len({id(m.session.session) for m in models}) == 4 - (engine._photo_det is engine._det)
+
+
 def test_a_broken_recogniser_file_is_an_unavailable_engine(tmp_path: Path) -> None:
     needs.module("onnxruntime", "the rapidocr extra")
     from percept.errors import EngineUnavailable

@@ -45,7 +45,12 @@ class RapidOcrOptions(EngineOptions):
     """PP-OCRv6 through RapidOCR 3.x (ONNX Runtime)."""
 
     threads: int = Field(
-        1, ge=1, description="ONNX Runtime threads per engine; the pipeline already runs one engine per core."
+        0,
+        ge=0,
+        description="ONNX Runtime threads per model, sleeping between runs; 0: two where the process may use two "
+        "cores. A page read alone gets an idle core (20 receipts one after another in 0.63x the time, 6 photos in "
+        "0.69x, on 2 cores); with every core busy, pages take ~10% longer than on one thread: set 1 for batch "
+        "throughput.",
     )
     det_side: int = Field(
         736, ge=32, le=4096, description="The detector enlarges an image whose shorter side is under this (px)."

@@ -8,7 +8,8 @@ here on top of the library:
   narrowed to the Latin characters (full-width forms folded into their ASCII twins), so a smudged ``B`` can no
   longer come out as ``日``, and the decoding works on ~600 columns instead of 18,700.
 - Lines are read one crop at a time (batches sorted by width measured no faster on 2 cores, as batching pads
-  every crop to the widest), on one ONNX thread per engine by default: the pipeline runs one engine per core.
+  every crop to the widest). Every model runs on a session made here (``line_reader.onnx_session``: two threads
+  that sleep between runs, the memory arena on), the recogniser's shared with the line reader.
 - :meth:`RapidOcrEngine.read_lines` reads crops that another engine found (``percept.ocr.auto`` re-reads the lines
   Tesseract was unsure of), without running the detector: through ``line_reader``, the recogniser alone.
 """
@@ -30,10 +31,13 @@ from .base import OcrResult
 from .line_reader import (
     CtcLineReader,
     Narrowing,
+    engine_threads,
     is_latin,
     latin_narrowing,
+    onnx_session,
     shared_reader,
     split_proportionally,
+    wheel_model,
 )
 from .options import RapidOcrOptions
 
@@ -44,6 +48,9 @@ SMALL_PRINT = 18.0
 MAX_DET_SIDE = 1400  # 2,000 read FUNSD no better (handwriting CER 21.6% against 21.2%) in 1.7x the time
 # Photos larger than this (px) have their lines found on a copy this size.
 PHOTO_SIDE = 1280
+# The models in the rapidocr wheel (the recogniser: ``line_reader.DEFAULT_MODEL``).
+DET_MODEL = "PP-OCRv6_det_small.onnx"
+CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 
 
 class _NarrowedDecoder:
@@ -85,6 +92,7 @@ class RapidOcrEngine:
         except ImportError:  # pragma: no cover - depends on the install
             raise EngineUnavailable("RapidOCR is not installed: pip install 'percept[rapidocr]'.") from None
         self.options = options
+        threads = engine_threads(options.threads)
         params: dict[str, Any] = {
             "Global.log_level": "error",
             "Global.max_side_len": options.max_side,
@@ -92,34 +100,20 @@ class RapidOcrEngine:
             "Det.limit_side_len": options.det_side,
             "Det.box_thresh": options.box_thresh,
             "Rec.rec_batch_num": options.batch,
-            "EngineConfig.onnxruntime.intra_op_num_threads": options.threads,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-            # RapidOCR turns ONNX Runtime's memory arena off; with it on, a receipt took 20% less CPU here
-            # (2.37 s against 2.94 s), since every line crop has another shape to allocate for.
-            "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
         }
-        for key, value in (
-            ("Det.model_path", options.det_model),
-            ("Rec.model_path", options.rec_model),
-            ("Rec.rec_keys_path", options.rec_keys),
-        ):
-            if value:
-                params[key] = value
         ocr: Any = RapidOCR(params=params)  # its output type is a union over the steps run
         self._ocr = ocr
-        ocr.text_rec = _recogniser(ocr.cfg, crop_reader(options).session)
-        self._rec: Any = ocr._load_rec_model()  # the one above; its decoder is narrowed once, below
+        self._threads = threads
+        # Every model runs on a session made here (``line_reader.onnx_session``): rapidocr's own turn the memory
+        # arena off (with it on, a receipt took 20% less CPU) and spin their threads.
+        ocr.text_rec = _model(ocr.cfg, "Rec", crop_reader(options).session)
+        ocr.text_det = _model(ocr.cfg, "Det", onnx_session(options.det_model or _wheel(DET_MODEL), threads, "detector"))
+        self._rec: Any = ocr._load_rec_model()  # the two above; the recogniser's decoder is narrowed once, below
         self._det: Any = ocr._load_det_model()
         self._photo_det: Any = self._det
         photo_det = options.photo_det_model or tiny_detector()
         if photo_det and photo_det != options.det_model:
-            from copy import deepcopy
-
-            from rapidocr.ch_ppocr_det import TextDetector
-
-            cfg = deepcopy(ocr.cfg.Det)
-            cfg.model_path = photo_det
-            self._photo_det = TextDetector(cfg)
+            self._photo_det = _model(ocr.cfg, "Det", onnx_session(photo_det, threads, "detector"))
         self._cls: Any = None  # the text-direction classifier, loaded on first use (``percept.orientation``)
         self._full_decoder = self._rec.postprocess_op
         self._latin_decoder = narrowed_to_latin(self._full_decoder)
@@ -194,7 +188,7 @@ class RapidOcrEngine:
         if not crops:
             return []
         if self._cls is None:
-            self._cls = self._ocr._load_cls_model()
+            self._cls = _model(self._ocr.cfg, "Cls", onnx_session(_wheel(CLS_MODEL), self._threads, "classifier"))
         images = [np.ascontiguousarray(np.repeat(c[:, :, None], 3, axis=2)) if c.ndim == 2 else c for c in crops]
         out = self._cls(images)
         return [float(score) if label == "0" else -float(score) for label, score in out.cls_res]
@@ -204,21 +198,29 @@ class RapidOcrEngine:
         return crop_reader(self.options).read_lines(crops, languages=languages)
 
 
-def _recogniser(cfg: Any, session: Any) -> Any:
-    """rapidocr's recogniser on the line reader's ONNX session: a worker that reads whole pages with PP-OCR and
-    re-reads Tesseract's unsure lines holds the 21 MB model once (each session held ~40 MB), and loads it once.
+def _model(cfg: Any, section: str, session: Any) -> Any:
+    """rapidocr's detector, classifier or recogniser (``section`` of its configuration) on a session made here.
+
     rapidocr takes a ready session (its ``session`` setting) but its configuration cannot hold one, hence the copy;
-    the other settings are the ones ``RapidOCR._load_rec_model`` gives it."""
+    the other settings are the ones its own loaders (``RapidOCR._load_*_model``) give."""
     from omegaconf import OmegaConf
+    from rapidocr.ch_ppocr_cls import TextClassifier
+    from rapidocr.ch_ppocr_det import TextDetector
     from rapidocr.ch_ppocr_rec import TextRecognizer
 
-    rec = cfg.Rec
-    rec.engine_cfg = cfg.EngineConfig[rec.engine_type.value]
-    rec.font_path = cfg.Global.font_path
-    rec.model_root_dir = cfg.Global.model_root_dir
-    own: Any = OmegaConf.create(OmegaConf.to_container(rec), flags={"allow_objects": True})
+    part = cfg[section]
+    part.engine_cfg = cfg.EngineConfig[part.engine_type.value]
+    part.model_root_dir = cfg.Global.model_root_dir
+    if section == "Rec":
+        part.font_path = cfg.Global.font_path
+    own: Any = OmegaConf.create(OmegaConf.to_container(part), flags={"allow_objects": True})
     own.session = session
-    return TextRecognizer(own)
+    kind = {"Det": TextDetector, "Cls": TextClassifier, "Rec": TextRecognizer}[section]
+    return kind(own)
+
+
+def _wheel(name: str) -> str:
+    return str(wheel_model(name))
 
 
 def tiny_detector() -> str | None:
@@ -235,7 +237,7 @@ def crop_reader(options: RapidOcrOptions | None = None) -> CtcLineReader:
     """The recogniser alone, for reading line crops: without rapidocr's pipeline (``line_reader``)."""
     if options is None:
         options = cast(RapidOcrOptions, engines.load_options("ocr", "rapidocr"))
-    return shared_reader(options.rec_model, options.rec_keys, options.threads)
+    return shared_reader(options.rec_model, options.rec_keys, engine_threads(options.threads))
 
 
 def _tightened(line: Line, gray: np.ndarray) -> Line:
