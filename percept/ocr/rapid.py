@@ -101,6 +101,8 @@ class RapidOcrEngine:
             "Det.box_thresh": options.box_thresh,
             "Rec.rec_batch_num": options.batch,
         }
+        if options.rec_keys:  # the alphabet of a recogniser whose file does not hold it
+            params["Rec.rec_keys_path"] = options.rec_keys
         ocr: Any = RapidOCR(params=params)  # its output type is a union over the steps run
         self._ocr = ocr
         self._threads = threads
