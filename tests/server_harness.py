@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -196,6 +197,21 @@ def serving(httpd: ThreadingHTTPServer) -> Iterator[None]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def cv_read(client: Any, stream: Any) -> Any:
+    """Computer Vision 3.2 Read through the official SDK, as its samples do: ``read_in_stream``, the operation id
+    from ``Operation-Location``, then ``get_read_result`` every 0.5 s until it is done; returns the last result."""
+    from azure.cognitiveservices.vision.computervision.models import OperationStatusCodes
+
+    response = client.read_in_stream(stream, raw=True)
+    operation_id = response.headers["Operation-Location"].split("/")[-1]
+    for _ in range(120):
+        result = client.get_read_result(operation_id)
+        if result.status not in (OperationStatusCodes.not_started, OperationStatusCodes.running):
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"read {operation_id} did not finish")
 
 
 def poll_done(url: str, headers: dict[str, str], tries: int = 600) -> dict:

@@ -8,7 +8,7 @@ from typing import Any
 
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
-from server_harness import KEY, Server
+from server_harness import KEY, Server, cv_read
 
 from percept.config import ReadOptions
 from percept.languages import Piece, group, resolve
@@ -119,20 +119,12 @@ def test_without_a_sure_piece_the_surest_guess_stands_unless_it_is_noise() -> No
 def test_computervision_read_gives_the_pages_language_and_each_line_that_differs(server: Server) -> None:
     """CV 3.2 Read through its SDK: ``readResults[].language`` is the page's main language; a line carries its own
     only where it differs from the page's, as in the service's example ("Viva la vida": "es" on an "en" page)."""
-    import time
-
     from azure.cognitiveservices.vision.computervision import ComputerVisionClient
     from azure.cognitiveservices.vision.computervision.models import OperationStatusCodes
     from msrest.authentication import CognitiveServicesCredentials
 
     client = ComputerVisionClient(server.endpoint, CognitiveServicesCredentials(KEY))
-    response = client.read_in_stream(io.BytesIO(paragraphs_pdf([EN, DE, [EN[1]]])), raw=True)
-    operation_id = response.headers["Operation-Location"].split("/")[-1]
-    for _ in range(120):
-        result = client.get_read_result(operation_id)
-        if result.status not in (OperationStatusCodes.not_started, OperationStatusCodes.running):
-            break
-        time.sleep(0.5)
+    result = cv_read(client, io.BytesIO(paragraphs_pdf([EN, DE, [EN[1]]])))
     assert result.status == OperationStatusCodes.succeeded
     page = result.analyze_result.read_results[0]
     assert page.language == "en"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import builders
 import needs
 import pytest
-from server_harness import KEY, SECOND_KEY, file_server
+from server_harness import KEY, SECOND_KEY, cv_read, file_server
 
 from percept.evaluation import cer
 
@@ -24,13 +23,7 @@ def test_computervision_read_in_stream(server, scan_png: Path, truth: str) -> No
 
     client = ComputerVisionClient(server.endpoint, CognitiveServicesCredentials(KEY))
     with open(scan_png, "rb") as fh:
-        response = client.read_in_stream(fh, raw=True)
-    operation_id = response.headers["Operation-Location"].split("/")[-1]
-    for _ in range(120):
-        result = client.get_read_result(operation_id)
-        if result.status not in (OperationStatusCodes.not_started, OperationStatusCodes.running):
-            break
-        time.sleep(0.5)
+        result = cv_read(client, fh)
     assert result.status == OperationStatusCodes.succeeded
     page = result.analyze_result.read_results[0]
     assert (page.width, page.height, page.unit) == (1700, 2200, "pixel")
