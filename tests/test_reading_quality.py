@@ -4,6 +4,7 @@ Latin alphabet, Tesseract's unsure lines re-read by PP-OCR, and a sideways page 
 from __future__ import annotations
 
 import io
+import itertools
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -286,8 +287,8 @@ def test_large_photos_lines_are_found_by_the_tiny_detector(read_text: Path, clea
 
 def test_every_ppocr_model_runs_on_one_session_of_ours() -> None:
     """The recogniser's session is the line reader's (one model per worker, not two); every session has the
-    memory arena on and two threads that sleep between runs (one thread where the process has one core), or as
-    many as ``threads`` says."""
+    memory arena on and threads that sleep between runs: the detectors and classifier two (one where the process
+    has one core) or as many as ``threads`` says; the recogniser one a run, its lines read that many at once."""
     needs.module("rapidocr", "the rapidocr extra")
     import os
 
@@ -300,14 +301,45 @@ def test_every_ppocr_model_runs_on_one_session_of_ours() -> None:
         options = RapidOcrOptions(threads=threads)
         engine = RapidOcrEngine(options)
         engine.upright_scores([lone])  # loads the classifier
-        assert engine._rec.session.session is crop_reader(options).session
+        reader = crop_reader(options)
+        assert engine._rec.session.session is reader.session and reader.threads == want
         models = (engine._rec, engine._det, engine._photo_det, engine._cls)
         for model in models:
             made = model.session.session.get_session_options()
-            assert made.intra_op_num_threads == want
+            assert made.intra_op_num_threads == (1 if model is engine._rec else want)
             assert made.get_session_config_entry("session.intra_op.allow_spinning") == "0"
             assert made.enable_cpu_mem_arena
         assert len({id(m.session.session) for m in models}) == 4 - (engine._photo_det is engine._det)
+
+
+def test_line_reader_threads_keep_the_order_and_survive_a_fork() -> None:
+    """Lines read on the reader's threads come back in their order; a forked child (which has the pool but not
+    its threads) makes a pool of its own instead of waiting on threads that do not exist."""
+    needs.module("rapidocr", "the rapidocr extra")
+    import os
+    import signal
+    import threading
+
+    from percept.ocr.line_reader import CtcLineReader
+
+    reader = CtcLineReader(threads=2)
+    names: set[str] = set()
+
+    def square(n: int) -> int:
+        names.add(threading.current_thread().name)
+        time.sleep(0.01)
+        return n * n
+
+    assert reader.map(square, list(range(20))) == [n * n for n in range(20)]
+    assert len(names) == 2 and all(n.startswith("percept-lines") for n in names)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        signal.alarm(20)  # a child waiting on threads it lacks would hang: SIGALRM ends it, the test fails
+        ok = reader.map(square, list(range(6))) == [n * n for n in range(6)]
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert CtcLineReader(threads=1).map(square, [3, 4]) == [9, 16]
 
 
 def test_a_recogniser_without_its_alphabet_reads_with_its_keys_file(read_text: Path) -> None:
@@ -364,3 +396,66 @@ def test_the_pound_after_a_number_is_not_a_capital_i() -> None:
     page = builders.scan(builders.render(builders.text_pdf([["Copper spool, net weight 12 lb"]]), dpi=300))
     doc = read_document(_png(page))
     assert "12 lb" in doc.content and "Ib" not in doc.content
+
+
+RECEIPT = ["Milk", "1.20", "Bread", "2.50", "Total", "3.70"]
+
+
+def test_a_white_pages_text_region_is_read_alone_and_short_lines_share_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few short lines on a white page: the detector sees only the text's region (a speck of dust far off
+    left out), the lines come back in the page's own pixels, and the recogniser reads them in fewer runs than
+    there are lines, each as it would read alone."""
+    needs.module("rapidocr", "the rapidocr extra")
+    from percept import geometry
+    from percept.ocr import rapid
+    from percept.ocr.rapid import CROP_BELOW, RapidOcrEngine
+
+    dpi = 150
+    page = builders.render(builders.text_pdf([RECEIPT]), dpi=dpi)
+    page[1500:1504, 1100:1104] = 0  # dust
+    box = geometry.ink_region(page, geometry.char_height(page))
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert (x1 - x0) * (y1 - y0) < CROP_BELOW * page.size and y1 < 1500 and x1 < 1100
+    engine = RapidOcrEngine()
+    runs = []
+
+    class Counting:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __call__(self, batch: np.ndarray) -> np.ndarray:
+            runs.append(batch.shape)
+            return self.inner(batch)  # type: ignore[operator]
+
+    engine._rec.session = Counting(engine._rec.session)
+    lines = engine.recognize(page).lines
+    assert [ln.content for ln in lines] == RECEIPT
+    assert 0 < len(runs) < len(RECEIPT) and all(shape[3] == 320 for shape in runs)
+    for i, line in enumerate(lines):  # 1 inch margins, baselines 0.35 inch apart
+        baseline = dpi * (1 + 0.35 * i)
+        assert abs(min(line.polygon[0::2]) - dpi) < 12
+        assert baseline - 30 < min(line.polygon[1::2]) < baseline < max(line.polygon[1::2]) + 4
+    monkeypatch.setattr(rapid, "CROP_BELOW", 0.0)  # the whole page: the same lines, in the same place
+    whole = engine.recognize(page).lines
+    assert [ln.content for ln in whole] == RECEIPT
+    for a, b in zip(lines, whole, strict=True):
+        assert np.allclose(a.polygon, b.polygon, atol=8)  # the detector sizes each image to a multiple of 32 px
+
+
+def test_short_lines_are_packed_first_fit_with_their_gap() -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    from percept.ocr.rapid import PACK_GAP, _pack
+
+    widths = [500, 100, 100, 100, 200, 30, 272, 273]
+    strips = _pack(widths, 320)
+    assert sorted(i for strip in strips for i, _ in strip) == list(range(len(widths)))
+    for strip in strips:
+        if len(strip) == 1:
+            continue
+        for (i, x), (_, nxt) in itertools.pairwise(strip):
+            assert nxt >= x + widths[i] + PACK_GAP and nxt % 8 == 0
+        i, x = strip[-1]
+        assert x + widths[i] + PACK_GAP <= 320
+    assert [(0, 0)] in strips and [(7, 0)] in strips  # too wide for a gap after them: a strip alone
+    assert len(strips) < len(widths)
