@@ -302,7 +302,7 @@ class _PackedLines:
 
 def _strip_width(image: np.ndarray, height: int, min_width: int) -> int:
     """A line's width at the recogniser's height, rounded as rapidocr rounds it (up where under ``min_width``)."""
-    exact = height * image.shape[1] / image.shape[0]
+    exact = height * max(1, image.shape[1]) / max(1, image.shape[0])  # a crop a pixel thin still reads
     return max(1, math.ceil(exact) if math.ceil(exact) <= min_width else int(exact))
 
 
