@@ -1,15 +1,18 @@
 """PP-OCRv6 through RapidOCR 3.x (ONNX Runtime); the models ship inside the ``rapidocr`` wheel.
 
 PP-OCR finds text lines with a detector and reads each line crop with a CTC recogniser, which is what makes it
-read photos, receipts and handwriting that Tesseract's binarise-and-segment approach loses. Three things are done
+read photos, receipts and handwriting that Tesseract's binarise-and-segment approach loses. Four things are done
 here on top of the library:
 
 - The recogniser's alphabet holds ~18,700 characters, mostly Chinese. For Latin-script documents its scores are
   narrowed to the Latin characters (full-width forms folded into their ASCII twins), so a smudged ``B`` can no
   longer come out as ``日``, and the decoding works on ~600 columns instead of 18,700.
-- Lines are read one crop at a time (batches sorted by width measured no faster on 2 cores, as batching pads
-  every crop to the widest). Every model runs on a session made here (``line_reader.onnx_session``: two threads
-  that sleep between runs, the memory arena on), the recogniser's shared with the line reader.
+- Lines are not batched (batching pads every crop to the widest): short lines share a run instead
+  (``_PackedLines``), and runs go side by side on the line reader's threads. Every model runs on a session made
+  here (``line_reader.onnx_session``: threads that sleep between runs, the memory arena on), the recogniser's
+  shared with the line reader.
+- The detector sees what it needs: a white page's text region alone (``geometry.ink_region``), small print
+  enlarged, large photos and large print found by the tiny detector (:meth:`RapidOcrEngine.recognize`).
 - :meth:`RapidOcrEngine.read_lines` reads crops that another engine found (``percept.ocr.auto`` re-reads the lines
   Tesseract was unsure of), without running the detector: through ``line_reader``, the recogniser alone.
 """
