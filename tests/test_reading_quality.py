@@ -459,3 +459,20 @@ def test_short_lines_are_packed_first_fit_with_their_gap() -> None:
         assert x + widths[i] + PACK_GAP <= 320
     assert [(0, 0)] in strips and [(7, 0)] in strips  # too wide for a gap after them: a strip alone
     assert len(strips) < len(widths)
+
+
+def test_a_crop_is_detected_at_the_scale_its_whole_page_would_have_had() -> None:
+    """The detector's limits for a crop of a page give the crop the page's scale, whether the page was enlarged
+    (small print), left alone, or shrunk by rapidocr's 2,000 px cap first."""
+    needs.module("rapidocr", "the rapidocr extra")
+    from percept.ocr.rapid import _det_limit_for, _det_scale
+
+    for page, limit, crop, want in (
+        ((1527, 1080), ("min", 1400), (650, 420), 1400 / 1080),
+        ((2000, 900), ("min", 736), (700, 500), 1.0),
+        ((3508, 2481), ("min", 736), (2700, 1500), 2000 / 3508),
+        ((3000, 1688), ("max", 1280), (2200, 1200), 1280 / 3000),
+    ):
+        scale = _det_scale(page, *limit, 2000)
+        assert scale == pytest.approx(want)
+        assert _det_scale(crop, *_det_limit_for(crop, scale, 2000), 2000) == pytest.approx(scale, rel=0.01)
