@@ -58,7 +58,6 @@ class RapidOcrOptions(EngineOptions):
     max_side: int = Field(
         2000, ge=256, le=8192, description="Larger images are shrunk to this longest side before detection (px)."
     )
-    batch: int = Field(1, ge=1, le=64, description="Line crops per recogniser run (measured fastest on 2 cores: 1-3).")
     min_score: float = Field(0.5, ge=0, le=1, description="Lines the recogniser scores below this are dropped.")
     box_thresh: float = Field(
         0.3,

@@ -109,7 +109,7 @@ class RapidOcrEngine:
             "Global.text_score": options.min_score,
             "Det.limit_side_len": options.det_side,
             "Det.box_thresh": options.box_thresh,
-            "Rec.rec_batch_num": options.batch,
+            "Rec.rec_batch_num": 1,  # its own runs (``_PackedLines`` makes the pipeline's) read a line at a time
         }
         if options.rec_keys:  # the alphabet of a recogniser whose file does not hold it
             params["Rec.rec_keys_path"] = options.rec_keys
@@ -148,9 +148,7 @@ class RapidOcrEngine:
         photo, limit_type, limit_side, char_px = self._det_plan(image)
         self._ocr.text_det = det = self._photo_det if photo or char_px > SMALL_PRINT else self._det
         region = None if photo or char_px <= 0 else geometry.ink_region(_gray(image), char_px)
-        if region is None:
-            return OcrResult(self._read(image, det, limit_type, limit_side))
-        x0, y0, x1, y1 = region
+        x0, y0, x1, y1 = region or (0, 0, image.shape[1], image.shape[0])
         if (x1 - x0) * (y1 - y0) > CROP_BELOW * image.shape[0] * image.shape[1]:
             return OcrResult(self._read(image, det, limit_type, limit_side))
         # The text's region alone, its lines found at the scale the whole page would have had.
