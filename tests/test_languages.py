@@ -4,12 +4,17 @@ grouped per locale, read back through the official Document Intelligence SDK."""
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 from server_harness import KEY, Server, cv_read
 
+from percept import languages
 from percept.config import ReadOptions
 from percept.languages import Piece, group, resolve
 from percept.model import Span
@@ -167,3 +172,38 @@ def test_form_recognizer_2_0_layout_gives_languages_and_2_1_does_not(server: Ser
     ]
     assert "language" not in pages["v2.1"]
     assert all("language" not in line for line in pages["v2.1"]["lines"])
+
+
+def test_the_model_is_memory_mapped_from_a_plain_copy_and_answers_as_py3langid_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    reference.set_languages([c for c in reference.labels if c not in languages.EXCLUDED])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    ident = languages._identifier()
+    (copy,) = (tmp_path / "percept").iterdir()
+    assert sorted(p.name for p in copy.iterdir()) == sorted(f"{name}.npy" for name in languages.ARRAYS)
+    assert isinstance(ident.nb_ptc, np.memmap)  # not read into memory
+    assert not languages.EXCLUDED & set(ident.nb_classes)
+    assert languages._identifier().nb_classes == ident.nb_classes  # the second process finds the copy
+    assert len(list((tmp_path / "percept").iterdir())) == 1
+    for text in [*EN, *DE, *FR, "Página 1 de 3", "Facture", "ACME GmbH", "Это русский текст"]:
+        expected, got = reference.classify(text), ident.classify(text)
+        assert got[0] == expected[0] and got[1] == pytest.approx(expected[1], abs=1e-6), text
+
+
+def test_a_read_only_cache_falls_back_to_the_packed_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path.chmod(0o500)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        if os.access(tmp_path, os.W_OK):  # root writes anywhere: a file where the folder would go blocks it
+            tmp_path.chmod(0o700)
+            (tmp_path / "cache").write_text("not a folder")
+        ident = languages._identifier()
+    finally:
+        tmp_path.chmod(0o700)
+    assert not isinstance(ident.nb_ptc, np.memmap)
+    assert ident.classify(" ".join(DE))[0] == "de"
+    assert not languages.EXCLUDED & set(ident.nb_classes)
