@@ -14,9 +14,10 @@ none of whose pages could be read fails (:class:`PagesFailed`).
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -172,15 +173,12 @@ def _read(
     if executor is None and workers <= 1:
         results = _run_inline(ref, indices, options, limits, progress)
     elif executor is None:
-        own = LocalProcessExecutor(workers)
-        try:
-            results = _run_pool(own, workers, ref, indices, options, limits, progress)
-        finally:
-            own.shutdown(wait=True)
+        results = _run_own_pool(workers, ref, indices, options, limits, progress)
     else:
         if isinstance(executor, Executor):  # a bare concurrent.futures pool
             executor = LocalProcessExecutor(workers, executor)
-        results = _run_pool(executor, max(workers, 2), ref, indices, options, limits, progress)
+        lanes = [_Lane(executor, 2 * max(workers, 2))]  # a task queued behind each running one: no idle gap
+        results = _run_pool(lanes, ref, indices, options, limits, progress)
     read = [results[i] for i in indices]
     errors = [r.error for r in read if isinstance(r, FailedPage)]
     doc = Document([r.page if isinstance(r, FailedPage) else r for r in read], errors=errors)
@@ -207,6 +205,32 @@ def _run_inline(
     return results
 
 
+# One caller lane per process at a time: pdfium must not be used from two threads at once.
+_caller_lane = threading.Lock()
+
+
+def _run_own_pool(
+    workers: int, ref: DocumentRef, indices: list[int], options: ReadOptions, limits: Limits, progress: Progress | None
+) -> dict[int, Page | FailedPage]:
+    """A pool made for this read. The caller reads too, a page at a time on a thread of its own, beside a pool one
+    process smaller: its first page starts at once instead of after the pool's start (~0.3 s, the forkserver
+    importing the worker code). Where another read in this process has the caller lane, a full pool."""
+    lanes: list[_Lane] = []
+    caller = _caller_lane.acquire(blocking=False)
+    try:
+        if caller:
+            lanes.append(_Lane(LocalProcessExecutor(1, ThreadPoolExecutor(1, thread_name_prefix="percept-caller")), 1))
+        # Each process one task at a time: one queued behind a running page could leave the caller idle at the end.
+        processes = workers - int(caller)
+        lanes.append(_Lane(LocalProcessExecutor(processes), processes))
+        return _run_pool(lanes, ref, indices, options, limits, progress)
+    finally:
+        for lane in reversed(lanes):
+            lane.executor.shutdown(wait=True)
+        if caller:
+            _caller_lane.release()
+
+
 def _initial_tasks(ref: DocumentRef, indices: list[int], options: ReadOptions, limits: Limits) -> deque[PageTask]:
     if ref.is_pdf and options.text_layer:
         chunks = [indices[i : i + TEXT_LAYER_CHUNK] for i in range(0, len(indices), TEXT_LAYER_CHUNK)]
@@ -214,27 +238,38 @@ def _initial_tasks(ref: DocumentRef, indices: list[int], options: ReadOptions, l
     return deque(PageTask(ref, (i,), options, limits) for i in indices)
 
 
+@dataclass(slots=True)
+class _Lane:
+    """An executor and how many tasks it is given at once (``busy`` counts those in flight)."""
+
+    executor: PageExecutor
+    capacity: int
+    busy: int = 0
+
+
 def _run_pool(
-    pool: PageExecutor,
-    workers: int,
+    lanes: list[_Lane],
     ref: DocumentRef,
     indices: list[int],
     options: ReadOptions,
     limits: Limits,
     progress: Progress | None,
 ) -> dict[int, Page | FailedPage]:
+    """Hand tasks to the lanes, in order, as each has room."""
     queue = _initial_tasks(ref, indices, options, limits)
-    in_flight: dict[Future[list[PageResult]], PageTask] = {}
+    in_flight: dict[Future[list[PageResult]], tuple[PageTask, _Lane]] = {}
     results: dict[int, Page | FailedPage] = {}
-    window = 2 * workers
     try:
         while queue or in_flight:
-            while queue and len(in_flight) < window:
-                task = queue.popleft()
-                in_flight[pool.submit(task)] = task
+            for lane in lanes:
+                while queue and lane.busy < lane.capacity:
+                    task = queue.popleft()
+                    in_flight[lane.executor.submit(task)] = (task, lane)
+                    lane.busy += 1
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                task = in_flight.pop(future)
+                task, lane = in_flight.pop(future)
+                lane.busy -= 1
                 for index, page in zip(task.indices, future.result(), strict=True):
                     if page is None:  # needs OCR: its own task, so OCR pages spread over workers
                         queue.appendleft(PageTask(ref, (index,), options, limits))
@@ -243,7 +278,7 @@ def _run_pool(
                     if progress:
                         progress(len(results), len(indices))
     except Exception as exc:
-        if pool.crashed(exc):
+        if any(lane.executor.crashed(exc) for lane in lanes):
             raise WorkerCrashed("A worker process died while reading the document.") from None
         raise
     finally:

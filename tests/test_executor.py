@@ -11,11 +11,14 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, ClassVar
 
 import builders
+import numpy as np
 import pytest
+from PIL import Image
 
-from percept import read_document
+from percept import pipeline, read_document
 from percept.config import ReadOptions, default_limits
 from percept.executors import LocalProcessExecutor, PageExecutor, make_executor
 from percept.source import DocumentRef, InMemory, LocalFile, open_document
@@ -105,3 +108,35 @@ def test_a_pool_a_worker_died_in_is_replaced_once(digital_pdf: bytes) -> None:
         assert read_document(digital_pdf, executor=executor).pages[0].source == "text-layer"
     finally:
         executor.shutdown(wait=True)
+
+
+class _RecordingThreads(ThreadPoolExecutor):
+    """The caller lane's thread pool, noting the pages each task it runs holds."""
+
+    seen: ClassVar[list[tuple[int, ...]]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.seen.append(args[0].indices)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_read_with_its_own_pool_reads_in_the_caller_too(
+    clean_scan: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pages.tif"
+    frames = [Image.fromarray(clean_scan) for _ in range(4)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], compression="raw")
+    monkeypatch.setattr(pipeline, "ThreadPoolExecutor", _RecordingThreads)
+    _RecordingThreads.seen = []
+    doc = read_document(path, options=ReadOptions(workers=2))
+    assert [p.page_number for p in doc.pages] == [1, 2, 3, 4]
+    assert all(p.lines[0].content == builders.PARAGRAPH[0] for p in doc.pages)
+    here = _RecordingThreads.seen
+    assert here[0] == (0,)  # the first page starts in the caller, without waiting for the pool
+    assert 1 <= len(here) < 4  # and the pool's one process read the others
+
+    _RecordingThreads.seen = []
+    with pipeline._caller_lane:  # another read in this process has the caller lane: a full pool instead
+        two = read_document(path, pages="1-2", options=ReadOptions(workers=2))
+    assert [p.lines for p in two.pages] == [p.lines for p in doc.pages[:2]]
+    assert _RecordingThreads.seen == []
