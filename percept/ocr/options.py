@@ -50,7 +50,7 @@ class RapidOcrOptions(EngineOptions):
         description="ONNX Runtime threads per detector, sleeping between runs, and lines the recogniser reads at "
         "once (one thread each); 0: two where the process may use two cores. A page read alone gets an idle core "
         "(20 receipts one after another in 0.63x the time, 6 photos in 0.69x, on 2 cores); with every core busy, "
-        "pages take ~10% longer than on one thread: set 1 for batch throughput.",
+        "pages take ~4% longer than on one thread: set 1 for batch throughput.",
     )
     det_side: int = Field(
         736, ge=32, le=4096, description="The detector enlarges an image whose shorter side is under this (px)."
