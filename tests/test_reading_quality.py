@@ -476,3 +476,65 @@ def test_a_crop_is_detected_at_the_scale_its_whole_page_would_have_had() -> None
         scale = _det_scale(page, *limit, 2000)
         assert scale == pytest.approx(want)
         assert _det_scale(crop, *_det_limit_for(crop, scale, 2000), 2000) == pytest.approx(scale, rel=0.01)
+
+
+def _margin_notes_page() -> np.ndarray:
+    """A letter's paragraph, with a number printed down its left margin and a note up its right one, at 150 dpi."""
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    c.setFont("Helvetica", 12)
+    for i, line in enumerate(builders.PARAGRAPH):
+        c.drawString(100, 700 - 22 * i, line)
+    for x, y, angle, text in ((40, 650, -90, "82252956"), (575, 300, 90, "Form 4471-B revised 2019")):
+        c.saveState()
+        c.translate(x, y)
+        c.rotate(angle)  # -90: the text runs down the page; 90: up it
+        c.drawString(0, 0, text)
+        c.restoreState()
+    c.showPage()
+    c.save()
+    return builders.render(buf.getvalue(), dpi=150)
+
+
+def test_text_up_or_down_the_margin_of_an_upright_page_reads_as_one_line() -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    doc = read_document(_png(_margin_notes_page()), options=ReadOptions(ocr_engine="rapidocr", workers=1))
+    page = doc.pages[0]
+    contents = [line.content for line in page.lines]
+    assert page.angle == 0 and contents[: len(builders.PARAGRAPH)] == builders.PARAGRAPH
+    assert "82252956" in contents and "Form 4471-B revised 2019" in contents
+    down = page.lines[contents.index("82252956")]
+    x0, y0, x1, y1 = min(down.polygon[0::2]), min(down.polygon[1::2]), max(down.polygon[0::2]), max(down.polygon[1::2])
+    assert x1 < 150 and y1 - y0 > 3 * (x1 - x0)  # in the left margin (the paragraph starts at 208 px), standing tall
+    up = page.lines[contents.index("Form 4471-B revised 2019")]
+    assert [w.content for w in up.words] == ["Form", "4471-B", "revised", "2019"]
+    # Text running up the page: its first word is the lowest.
+    assert min(up.words[0].polygon[1::2]) > max(up.words[-1].polygon[1::2])
+
+
+def test_a_bates_number_down_a_funsd_forms_margin_reads_whole(shared_data: Path) -> None:
+    needs.module("rapidocr", "the rapidocr extra")
+    form = shared_data / "funsd" / "testing_data" / "images" / "82252956_2958.png"
+    doc = read_document(form, options=ReadOptions(workers=1))
+    words = [w.content for w in doc.pages[0].words]
+    assert "82252956" in words  # read as "8 2 2 5 2 6 5 9", a sideways digit at a time, before
+
+
+def test_pieces_stacked_in_a_column_are_one_column_and_a_table_column_is_none() -> None:
+    from percept.model import box_polygon
+    from percept.ocr.vertical import stacked_columns
+
+    def piece(text: str, x0: float, y0: float, x1: float, y1: float) -> Line:
+        return Line(text, box_polygon(x0, y0, x1, y1), [Word(text, box_polygon(x0, y0, x1, y1), 1.0)])
+
+    sideways = [piece(d, 630, 773 + 15 * i, 652, 788 + 15 * i) for i, d in enumerate("8225")]  # wider than tall
+    tall = piece("2956", 631, 833, 651, 893)
+    level = piece("Quantity shipped", 100, 800, 300, 820)
+    table = [piece(d, 400, 100 + 30 * i, 410, 118 + 30 * i) for i, d in enumerate("1234")]  # upright digits
+    assert stacked_columns([level, *sideways, tall, *table]) == [[1, 2, 3, 4, 5]]
+    assert stacked_columns([piece("092", 629, 803, 654, 840)]) == []  # alone, a piece must run vertically
+    assert stacked_columns([piece("82252956", 631, 773, 651, 893)]) == [[0]]
+    assert stacked_columns(sideways[:2]) == []  # two digits are no column

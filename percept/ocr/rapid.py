@@ -1,7 +1,7 @@
 """PP-OCRv6 through RapidOCR 3.x (ONNX Runtime); the models ship inside the ``rapidocr`` wheel.
 
 PP-OCR finds text lines with a detector and reads each line crop with a CTC recogniser, which is what makes it
-read photos, receipts and handwriting that Tesseract's binarise-and-segment approach loses. Four things are done
+read photos, receipts and handwriting that Tesseract's binarise-and-segment approach loses. Five things are done
 here on top of the library:
 
 - The recogniser's alphabet holds ~18,700 characters, mostly Chinese. For Latin-script documents its scores are
@@ -13,6 +13,8 @@ here on top of the library:
   shared with the line reader.
 - The detector sees what it needs: a white page's text region alone (``geometry.ink_region``), small print
   enlarged, large photos and large print found by the tiny detector (:meth:`RapidOcrEngine.recognize`).
+- On an upright page, a line printed up or down the margin (found whole, or a sideways character at a time) is
+  read again from its crop turned both ways, as one line (``percept.ocr.vertical``).
 - :meth:`RapidOcrEngine.read_lines` reads crops that another engine found (``percept.ocr.auto`` re-reads the lines
   Tesseract was unsure of), without running the detector: through ``line_reader``, the recogniser alone.
 """
@@ -44,6 +46,7 @@ from .line_reader import (
     wheel_model,
 )
 from .options import RapidOcrOptions
+from .vertical import read_columns, runs_vertically
 
 # Scans whose characters are smaller than this (px) are enlarged for the detector, up to this shorter side. 24 px
 # read 100 SROIE receipts no better (line CER 2.1% against 2.06%, word F1 0.904 both) in 1.12x the time; FUNSD's
@@ -119,6 +122,7 @@ class RapidOcrEngine:
         # Every model runs on a session made here (``line_reader.onnx_session``): rapidocr's own turn the memory
         # arena off (with it on, a receipt took 20% less CPU) and spin their threads.
         reader = crop_reader(options)
+        self._rec_reader = reader
         ocr.text_rec = _PackedLines(_model(ocr.cfg, "Rec", reader.session), reader)
         ocr.text_det = _model(ocr.cfg, "Det", onnx_session(options.det_model or _wheel(DET_MODEL), threads, "detector"))
         self._rec: Any = ocr.text_rec.inner  # the recogniser's decoder is narrowed once, below
@@ -150,14 +154,15 @@ class RapidOcrEngine:
         region = None if photo or char_px <= 0 else geometry.ink_region(_gray(image), char_px)
         x0, y0, x1, y1 = region or (0, 0, image.shape[1], image.shape[0])
         if (x1 - x0) * (y1 - y0) > CROP_BELOW * image.shape[0] * image.shape[1]:
-            return OcrResult(self._read(image, det, limit_type, limit_side))
+            return OcrResult(self._read(image, det, limit_type, limit_side, languages))
         # The text's region alone, its lines found at the scale the whole page would have had.
         crop = image[y0:y1, x0:x1]
         scale = _det_scale(image.shape, limit_type, limit_side, self.options.max_side)
         limit_type, limit_side = _det_limit_for(crop.shape, scale, self.options.max_side)
-        return OcrResult([_shifted(line, x0, y0) for line in self._read(crop, det, limit_type, limit_side)])
+        lines = self._read(crop, det, limit_type, limit_side, languages)
+        return OcrResult([_shifted(line, x0, y0) for line in lines])
 
-    def _read(self, image: np.ndarray, det: Any, limit_type: str, limit_side: int) -> list[Line]:
+    def _read(self, image: np.ndarray, det: Any, limit_type: str, limit_side: int, languages: str) -> list[Line]:
         """PP-OCR's pipeline on ``image``: its lines, in its pixels."""
         det.limit_type, det.limit_side_len = limit_type, limit_side
         bgr = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2)) if image.ndim == 2 else image
@@ -168,14 +173,18 @@ class RapidOcrEngine:
         upright: list[Line] = []
         if out.txts is None or out.boxes is None:
             return []
-        for box, text, score, words in zip(out.boxes, out.txts, out.scores, out.word_results, strict=False):
-            line = _line(text, float(score), box.tolist(), words)
-            if line is not None and not _runs_vertically(line):
-                line = _tightened(line, image)
-            if line is not None:
-                (lines if _runs_vertically(line) else upright).append(line)
-        # Fragments of a row are joined; lines running up the page (it is sideways) are kept apart, so the
-        # pipeline sees them for what they are and turns the page.
+        read = zip(out.boxes, out.txts, out.scores, out.word_results, strict=False)
+        found = [line for box, text, score, words in read if (line := _line(text, float(score), box.tolist(), words))]
+        if 2 * sum(runs_vertically(line) for line in found) <= sum(len(line.content) >= 3 for line in found):
+            # An upright page: a line up or down its margin is read as one line, whichever way it runs.
+            found = read_columns(found, image, self._rec_reader, languages)
+        for line in found:
+            if runs_vertically(line):
+                lines.append(line)
+            else:
+                upright.append(_tightened(line, image))
+        # Fragments of a row are joined; on a sideways page (most lines run vertically) the vertical lines are
+        # kept apart, so the pipeline sees them for what they are and turns the page.
         return join_fragments(upright) + lines
 
     def det_limit(self, image: np.ndarray) -> tuple[bool, str, int]:
@@ -433,12 +442,6 @@ def _tightened(line: Line, gray: np.ndarray) -> Line:
 
     words = [Word(w.content, level(w.polygon), w.confidence) for w in line.words]
     return Line(line.content, level(p), words)
-
-
-def _runs_vertically(line: Line) -> bool:
-    p = line.polygon
-    width, height = max(p[0::2]) - min(p[0::2]), max(p[1::2]) - min(p[1::2])
-    return len(line.content) >= 3 and height > 1.5 * width
 
 
 def _quad(points: Sequence[Sequence[float]]) -> Polygon:
