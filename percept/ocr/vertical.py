@@ -22,12 +22,13 @@ from .line_reader import CtcLineReader
 # Pieces of one column: their boxes overlap across by this share of the narrower, and the gap between
 # one and the next is at most this many column widths (a sideways character's height).
 OVERLAP = 0.6
-GAP = 0.8
+GAP = 0.6
 # A column of pieces is at least this many widths tall; a piece is at least this much wider than tall (a sideways
-# character or two) or taller than wide (more).
+# character: SHORT at most) or taller than wide (more characters). Two characters are left out: a receipt's column of
+# "RM" would stack.
 TALL = 2.5
 WIDE = 1.2
-SHORT = 2
+SHORT = 1
 # A reading of a column is taken from this mean character confidence.
 SURE = 0.8
 
@@ -44,8 +45,8 @@ def runs_vertically(line: Line) -> bool:
 
 
 def _piece(line: Line) -> bool:
-    """What a column is made of: a sideways character or two (a box wider than tall), or three or more characters
-    in a box taller than wide (upright print would make it wider)."""
+    """What a column is made of: a sideways character (a box wider than tall), or more characters in a box taller
+    than wide (upright print would make it wider)."""
     x0, y0, x1, y1 = _box(line)
     if len(line.content.replace(" ", "")) <= SHORT:
         return x1 - x0 >= WIDE * (y1 - y0)
