@@ -38,6 +38,11 @@ def _box(line: Line) -> tuple[float, float, float, float]:
     return min(p[0::2]), min(p[1::2]), max(p[0::2]), max(p[1::2])
 
 
+def _union(lines: Sequence[Line], column: list[int]) -> tuple[float, float, float, float]:
+    boxes = [_box(lines[i]) for i in column]
+    return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
 def runs_vertically(line: Line) -> bool:
     """A line of three or more characters whose box is over 1.5 times as tall as wide."""
     x0, y0, x1, y1 = _box(line)
@@ -71,7 +76,7 @@ def stacked_columns(lines: Sequence[Line]) -> list[list[int]]:
             columns.append([i])
     out = []
     for column in columns:
-        x0, y0, x1, y1 = _box(Line("", bounding_polygon([lines[i].polygon for i in column]), []))
+        x0, y0, x1, y1 = _union(lines, column)
         if (len(column) > 1 and y1 - y0 >= TALL * (x1 - x0)) or (
             len(column) == 1 and runs_vertically(lines[column[0]])
         ):
@@ -89,7 +94,7 @@ def read_columns(lines: list[Line], image: np.ndarray, reader: CtcLineReader, la
     crops: list[np.ndarray] = []
     boxes: list[tuple[int, int, int, int]] = []
     for column in columns:
-        x0, y0, x1, y1 = _box(Line("", bounding_polygon([lines[i].polygon for i in column]), []))
+        x0, y0, x1, y1 = _union(lines, column)
         pad = 0.15 * (x1 - x0)
         box = (
             int(max(0, x0 - pad)),
