@@ -44,7 +44,11 @@ class ReadOptions(BaseSettings):
         False, description="The text is handwritten (Computer Vision mode=Handwritten): read it with PP-OCRv6."
     )
     render_dpi: int = Field(300, description="Resolution at which PDF pages without a text layer are OCR'd.")
-    workers: int = Field(0, description="Worker processes for page work; 0 means one per core.")
+    workers: int = Field(
+        0,
+        description="Processes reading pages; 0 means one per core. A read that makes its own pool (the CLI, "
+        "read_document without an executor) counts the calling process as one of them.",
+    )
     detect_orientation: bool = Field(True, description="Correct pages scanned sideways or upside down.")
     deskew: bool = Field(True, description="Correct skew of a few degrees before OCR.")
     text_layer: bool = Field(True, description="Use a PDF's own text layer where it is good.")
