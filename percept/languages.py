@@ -12,6 +12,7 @@ locale become one span.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import lzma
@@ -81,6 +82,7 @@ def _plain_copy() -> Path | None:
     plain = _cache_dir() / f"py3langid-{version}-{packed.stat().st_size}-{tag}"
     if plain.is_dir():
         return plain
+    part: Path | None = None
     try:
         plain.parent.mkdir(parents=True, exist_ok=True)
         part = Path(tempfile.mkdtemp(dir=plain.parent, prefix=plain.name + ".part"))
@@ -94,8 +96,13 @@ def _plain_copy() -> Path | None:
             os.rename(part, plain)
         except OSError:  # another process made it first
             shutil.rmtree(part, ignore_errors=True)
-    except OSError:
+    except OSError:  # a read-only or full disk
+        if part is not None:
+            shutil.rmtree(part, ignore_errors=True)
         return None
+    for old in plain.parent.glob("py3langid-*.npz"):  # the single-file copies of earlier versions (68 MB each)
+        with contextlib.suppress(OSError):
+            old.unlink()
     return plain
 
 
@@ -107,16 +114,27 @@ def _unsigned(values: np.ndarray) -> memoryview[int]:
     return values.data.cast("B").cast(UNSIGNED[values.dtype.itemsize])
 
 
+def _mapped(plain: Path | None) -> dict[str, np.ndarray] | None:
+    """The plain copy's arrays, memory-mapped; None without one, or for a copy cut short (a crash before its files
+    reached the disk), which is removed so the next process makes it anew."""
+    if plain is None:
+        return None
+    try:
+        return {name: np.load(plain / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+    except (OSError, ValueError):
+        shutil.rmtree(plain, ignore_errors=True)
+        return None
+
+
 def _identifier() -> Any:
     """The model restricted to the languages reported (not :data:`EXCLUDED`)."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    plain = _plain_copy()
-    if plain is None:
+    data = _mapped(_plain_copy())
+    if data is None:
         ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         ident.set_languages([c for c in ident.labels if c not in EXCLUDED])
         return ident
-    data = {name: np.load(plain / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
     return LanguageIdentifier(  # the layout of py3langid.modelio.save_model
         data["ptc"],
         np.asarray(data["pc"]),

@@ -182,8 +182,10 @@ def test_the_model_is_memory_mapped_from_a_plain_copy_and_answers_as_py3langid_d
     reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     reference.set_languages([c for c in reference.labels if c not in languages.EXCLUDED])
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "percept").mkdir()
+    (tmp_path / "percept" / "py3langid-4586720-1796616157.npz").write_bytes(b"an earlier version's copy")
     ident = languages._identifier()
-    (copy,) = (tmp_path / "percept").iterdir()
+    (copy,) = (tmp_path / "percept").iterdir()  # the earlier copy is gone
     assert sorted(p.name for p in copy.iterdir()) == sorted(f"{name}.npy" for name in languages.ARRAYS)
     assert isinstance(ident.nb_ptc, np.memmap)  # not read into memory
     assert not languages.EXCLUDED & set(ident.nb_classes)
@@ -207,3 +209,14 @@ def test_a_read_only_cache_falls_back_to_the_packed_model(tmp_path: Path, monkey
     assert not isinstance(ident.nb_ptc, np.memmap)
     assert ident.classify(" ".join(DE))[0] == "de"
     assert not languages.EXCLUDED & set(ident.nb_classes)
+
+
+def test_a_copy_cut_short_is_read_past_and_made_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    languages._identifier()
+    (copy,) = (tmp_path / "percept").iterdir()
+    (copy / "ptc.npy").write_bytes((copy / "ptc.npy").read_bytes()[:1000])  # as a crash before it reached the disk
+    broken = languages._identifier()
+    assert not isinstance(broken.nb_ptc, np.memmap) and broken.classify(" ".join(FR))[0] == "fr"
+    assert not copy.exists()
+    assert isinstance(languages._identifier().nb_ptc, np.memmap)  # the next process makes it anew
