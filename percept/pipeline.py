@@ -205,7 +205,8 @@ def _run_inline(
     return results
 
 
-# One caller lane per process at a time: pdfium must not be used from two threads at once.
+# One read at a time does page work on the caller's own thread: PDFium work is one thread at a time in a process
+# (``source.PDFIUM_LOCK``), so a second read does better with a full pool than waiting on the first.
 _caller_lane = threading.Lock()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from .errors import (
     InvalidRequest,
     PageLimitExceeded,
 )
+from .pillow import pixel_limit
 
 if TYPE_CHECKING:
     from .io.http import UrlPolicy
@@ -171,8 +173,19 @@ def open_document(path: str | os.PathLike[str], limits: Limits | None = None) ->
     return DocumentRef(LocalFile(path), mime_type=mime, page_count=count)
 
 
+# PDFium must not be called from two threads at once, even on different documents (pypdfium2: "would crash or
+# corrupt the process"). Worker processes are single-threaded; a process that validates documents on several threads
+# (the server) or reads pages on its own thread (``pipeline``'s caller lane) holds this around all its PDFium work.
+PDFIUM_LOCK = threading.RLock()
+
+
 def _validate_pdf(path: str, limits: Limits) -> int:
     """Count the pages and refuse a page that would have to be OCR'd but cannot be rendered readably."""
+    with PDFIUM_LOCK:
+        return _count_pdf_pages(path, limits)
+
+
+def _count_pdf_pages(path: str, limits: Limits) -> int:
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
@@ -259,11 +272,12 @@ def _fits(width_pt: float, height_pt: float, dpi: float, limits: Limits) -> bool
 @contextmanager
 def _pil_open(path: str, limits: Limits) -> Iterator[Image.Image]:
     """Open an image with Pillow's bomb check set to our limit, mapping its errors to ours."""
-    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with pixel_limit(limits.max_image_pixels):
+                opened = Image.open(path)
+            with opened as img:
                 yield img
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidImageSize(

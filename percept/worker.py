@@ -28,7 +28,7 @@ from .layout.page import analyze_page, pdf_shapes_for, scale_shapes, scan_shapes
 from .model import Line, Page, PageError, Word
 from .ocr import OcrResult, engine_languages, get_engine
 from .ocr.fixups import fix_units
-from .source import DocumentRef, load_image_page, render_dpi
+from .source import PDFIUM_LOCK, DocumentRef, load_image_page, render_dpi
 from .textlayer import extract_lines, flattened_lines, has_form_widgets, page_geometry
 
 log = logging.getLogger("percept.worker")
@@ -101,6 +101,11 @@ def run_task(task: PageTask) -> list[PageResult]:
 
 
 def _pdf_pages(task: PageTask, path: str, stages: Sequence[PageStage]) -> list[PageResult]:
+    with PDFIUM_LOCK:  # uncontended in a worker process; in the caller's own lane it keeps PDFium to one thread
+        return _read_pdf_pages(task, path, stages)
+
+
+def _read_pdf_pages(task: PageTask, path: str, stages: Sequence[PageStage]) -> list[PageResult]:
     pdf = pdfium.PdfDocument(path)
     if task.options.layout:
         pdf.init_forms()  # AcroForm check boxes carry their state in the form, not in the page content

@@ -102,6 +102,19 @@ def test_pixel_budget_is_configurable() -> None:
         read_document(_png(2000, 2000), limits=Limits(max_image_pixels=1_000_000))
 
 
+def test_pillows_bomb_limit_stays_the_programs_own() -> None:
+    """Percept's limits apply to its own decodes only: a program that imports it keeps Pillow's setting."""
+    from percept.vision.image import CV_LIMITS, decode
+
+    before = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(InvalidImageSize):
+        read_document(_png(2000, 2000), limits=Limits(max_image_pixels=1_000_000))
+    read_document(_png(400, 300), limits=Limits(max_image_pixels=1_000_000))
+    assert decode(_png(400, 300), CV_LIMITS)[0].shape == (300, 400, 3)
+    assert before == Image.MAX_IMAGE_PIXELS
+    Image.open(io.BytesIO(_png(2000, 2000))).load()  # 4 Mpx: within Pillow's default, refused above at 1 Mpx
+
+
 def test_bad_page_selection(digital_pdf: bytes) -> None:
     with pytest.raises(InvalidPages):
         read_document(digital_pdf, pages="3-")

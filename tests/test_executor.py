@@ -8,6 +8,7 @@ a path on a shared filesystem, or bytes that travel with the task.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from percept import pipeline, read_document
+from percept import pipeline, read_document, source
 from percept.config import ReadOptions, default_limits
 from percept.executors import LocalProcessExecutor, PageExecutor, make_executor
 from percept.source import DocumentRef, InMemory, LocalFile, open_document
@@ -140,3 +141,27 @@ def test_a_read_with_its_own_pool_reads_in_the_caller_too(
         two = read_document(path, pages="1-2", options=ReadOptions(workers=2))
     assert [p.lines for p in two.pages] == [p.lines for p in doc.pages[:2]]
     assert _RecordingThreads.seen == []
+
+
+def test_pdfium_work_waits_while_another_thread_has_pdfium(digital_pdf: bytes, tmp_path: Path) -> None:
+    """PDFium crashes when two threads call it at once: validating a PDF and reading its pages in-process (the
+    server's validation threads, the caller's lane) wait for the thread that has it."""
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(digital_pdf)
+    ref = open_document(path)
+    task = PageTask(ref, (0,), ReadOptions(), default_limits())
+
+    def validate() -> None:
+        open_document(path)
+
+    def read() -> None:
+        run_task(task)
+
+    for work in (validate, read):
+        thread = threading.Thread(target=work)
+        with source.PDFIUM_LOCK:  # this thread's PDFium work
+            thread.start()
+            thread.join(0.3)
+            assert thread.is_alive()  # waiting
+        thread.join(30)
+        assert not thread.is_alive()

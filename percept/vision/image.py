@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidRequest, NotFound, PerceptError
+from ..pillow import pixel_limit
 
 
 class InvalidImageFormat(InvalidRequest, code="InvalidImageFormat"):
@@ -120,12 +121,12 @@ def decode(data: bytes, limits: ImageLimits) -> tuple[np.ndarray, str]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     fmt = check_size(data, limits)
-    # Pillow's own bomb guard, at the largest picture this API takes (its default would refuse 10000x10000).
-    Image.MAX_IMAGE_PIXELS = limits.max_side * limits.max_side
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            # Pillow's own bomb guard, at the largest picture this API takes (its default would refuse 10000x10000).
+            with pixel_limit(limits.max_side * limits.max_side):
+                img = Image.open(io.BytesIO(data))
             fmt = _PIL_FORMATS.get(img.format or "", fmt)
             if fmt == "Mpo" and fmt not in limits.formats:
                 fmt = "Jpeg"  # a camera's multi-picture JPEG is a JPEG whose first frame is the photo
