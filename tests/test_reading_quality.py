@@ -538,3 +538,7 @@ def test_pieces_stacked_in_a_column_are_one_column_and_a_table_column_is_none() 
     assert stacked_columns([piece("092", 629, 803, 654, 840)]) == []  # alone, a piece must run vertically
     assert stacked_columns([piece("82252956", 631, 773, 651, 893)]) == [[0]]
     assert stacked_columns(sideways[:2]) == []  # two digits are no column
+    # 2,000 wide characters stacked in 50 columns (a sideways page, or noise): more pieces than are grouped at all.
+    noise = [piece("m", 20 * (i % 50), 16 * (i // 50), 20 * (i % 50) + 18, 16 * (i // 50) + 12) for i in range(2000)]
+    assert stacked_columns(noise) == []
+    assert len(stacked_columns(noise[:250])) == 50  # under the cap, the same grid stands in columns

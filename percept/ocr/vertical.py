@@ -31,6 +31,9 @@ WIDE = 1.2
 SHORT = 1
 # A reading of a column is taken from this mean character confidence.
 SURE = 0.8
+# A page with more pieces than this is sideways or noise, not an upright page with a margin note; grouping them
+# costs the square of their number.
+MAX_PIECES = 300
 
 
 def _box(line: Line) -> tuple[float, float, float, float]:
@@ -62,6 +65,8 @@ def stacked_columns(lines: Sequence[Line]) -> list[list[int]]:
     """Indices of ``lines`` that make up columns of sideways text, each top to bottom: a tall line alone, or
     pieces stacked close under one another that together stand :data:`TALL` widths high."""
     order = sorted((i for i, line in enumerate(lines) if _piece(line)), key=lambda i: _box(lines[i])[1])
+    if len(order) > MAX_PIECES:
+        return []
     columns: list[list[int]] = []
     for i in order:
         x0, y0, x1, _ = _box(lines[i])
