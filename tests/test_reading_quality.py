@@ -144,7 +144,7 @@ def test_latin_documents_decode_over_the_latin_alphabet_only() -> None:
     preds[0, 1, cols["（"]], preds[0, 1, cols["("]], preds[0, 1, cols["B"]] = 0.45, 0.1, 0.44
     preds[0, 2, cols["é"]] = 0.9
     assert full(preds)[0][0][0] == "日（é"
-    latin = narrowed_to_latin(full)
+    latin = narrowed_to_latin(full, 0.05)
     assert "日" not in latin.character and "（" not in latin.character
     assert latin(preds)[0][0][0] == "B(é"
     assert is_latin("eng+deu") and not is_latin("eng+chi_sim")

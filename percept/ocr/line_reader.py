@@ -4,7 +4,8 @@
 that cost ~0.6 s in every worker before the first line (importing the library parses its model catalogue with
 OmegaConf), a quarter of a 300 dpi page's reading; the recogniser alone loads in ~0.07 s. The steps are
 PaddleOCR's, as rapidocr runs them: the crop resized to 48 px high and padded to at least 320 wide, scaled to
-[-1, 1]; greedy CTC decoding; words split at spaces, at a change between CJK and other characters, or at a gap of
+[-1, 1]; greedy CTC decoding (then non-words read as dictionary words where the scores support them,
+``percept.ocr.lexicon``); words split at spaces, at a change between CJK and other characters, or at a gap of
 more than 5 columns. The model is the one in the ``rapidocr`` wheel unless ``RapidOcrOptions`` names another.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..errors import EngineUnavailable
 from ..model import Line, Polygon, Word, bounding_polygon
+from .lexicon import WORD_GAP, Lexicon, correct_path, lexicon_for
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,7 +39,6 @@ CJK_PREFIXES = ("chi", "jpn", "kor", "zh", "ja", "ko")
 LATIN_EXTRA = set("€£¥°•–—‘’‚“”„…№™®©§¶×÷±µ‰†‡")
 HEIGHT = 48
 MIN_WIDTH = 320
-WORD_GAP = 5  # columns between two characters that split a word (PaddleOCR's rule)
 
 
 def wheel_model(name: str) -> Path:
@@ -142,9 +143,9 @@ def onnx_session(path: str, threads: int, what: str) -> Any:
 
 
 @cache
-def shared_reader(model: str | None, keys: str | None, threads: int) -> CtcLineReader:
+def shared_reader(model: str | None, keys: str | None, threads: int, dictionary_ratio: float = 0.0) -> CtcLineReader:
     """One reader per process and model."""
-    return CtcLineReader(model, keys, threads)
+    return CtcLineReader(model, keys, threads, dictionary_ratio)
 
 
 class CtcLineReader:
@@ -154,7 +155,13 @@ class CtcLineReader:
     session runs each line on one thread and ``threads`` lines are read side by side (:meth:`map`): 259 receipt
     lines took 2.8 s so, 3.8 s one after another on two intra-op threads, 5.6 s on one."""
 
-    def __init__(self, model: str | Path | None = None, keys: str | Path | None = None, threads: int = 1) -> None:
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        keys: str | Path | None = None,
+        threads: int = 1,
+        dictionary_ratio: float = 0.0,
+    ) -> None:
         path = str(model) if model else str(wheel_model(DEFAULT_MODEL))
         self.session = onnx_session(path, 1, "recogniser")
         self.threads = threads
@@ -170,6 +177,9 @@ class CtcLineReader:
         self.alphabet: list[str] = ["blank", *chars, " "]
         self.input = self.session.get_inputs()[0].name
         self.latin = latin_narrowing(self.alphabet)
+        self.latin_alphabet = [self.alphabet[i] for i in self.latin.columns.tolist()]
+        # Non-words read as the likeliest dictionary word the scores support (``percept.ocr.lexicon``); 0: off.
+        self.dictionary_ratio = dictionary_ratio
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """``fn`` over ``items`` in order, on up to ``threads`` threads (ONNX Runtime lets go of the GIL)."""
@@ -183,18 +193,23 @@ class CtcLineReader:
     def read_lines(self, crops: Sequence[np.ndarray], *, languages: str = "eng") -> list[Line | None]:
         """Read crops that each hold one line of text: lines in the crops' own pixels, None where nothing was read."""
         narrowing = self.latin if is_latin(languages) else None
+        lexicon = lexicon_for(languages) if narrowing is not None and self.dictionary_ratio > 0 else None
         return [
             _crop_line(text, score, info, crop.shape[1], crop.shape[0])
-            for crop, (text, score, info) in zip(crops, self.read(crops, narrowing), strict=True)
+            for crop, (text, score, info) in zip(crops, self.read(crops, narrowing, lexicon), strict=True)
         ]
 
     def read(
-        self, crops: Sequence[np.ndarray], narrowing: Narrowing | None = None
+        self, crops: Sequence[np.ndarray], narrowing: Narrowing | None = None, lexicon: Lexicon | None = None
     ) -> list[tuple[str, float, WordColumns]]:
-        """Per crop (grey or BGR): its text, mean character confidence and word columns; one crop per run."""
-        return self.map(lambda crop: self._read_one(crop, narrowing), crops)
+        """Per crop (grey or BGR): its text, mean character confidence and word columns; one crop per run. With
+        ``lexicon`` (and ``narrowing``: the dictionaries are Latin-script), non-words are read as dictionary
+        words where the scores support it."""
+        return self.map(lambda crop: self._read_one(crop, narrowing, lexicon), crops)
 
-    def _read_one(self, crop: np.ndarray, narrowing: Narrowing | None) -> tuple[str, float, WordColumns]:
+    def _read_one(
+        self, crop: np.ndarray, narrowing: Narrowing | None, lexicon: Lexicon | None
+    ) -> tuple[str, float, WordColumns]:
         bgr = np.repeat(crop[:, :, None], 3, axis=2) if crop.ndim == 2 else crop
         h, w = bgr.shape[:2]
         ratio = w / float(h)
@@ -210,8 +225,11 @@ class CtcLineReader:
             if narrowing.fold_from.size:
                 narrowed[:, narrowing.fold_to] += scores[:, narrowing.fold_from]
             scores = narrowed
-            alphabet = [self.alphabet[i] for i in narrowing.columns.tolist()]
-        index, prob = scores.argmax(axis=1), scores.max(axis=1)
+            alphabet = self.latin_alphabet if narrowing is self.latin else [self.alphabet[i] for i in narrowing.columns]
+        index = scores.argmax(axis=1)
+        if lexicon is not None and narrowing is not None:
+            index = correct_path(scores, index, alphabet, lexicon, self.dictionary_ratio)
+        prob = scores[np.arange(len(index)), index]
         keep = np.ones(len(index), bool)
         keep[1:] = index[1:] != index[:-1]
         keep &= index != 0

@@ -1,12 +1,14 @@
 """PP-OCRv6 through RapidOCR 3.x (ONNX Runtime); the models ship inside the ``rapidocr`` wheel.
 
 PP-OCR finds text lines with a detector and reads each line crop with a CTC recogniser, which is what makes it
-read photos, receipts and handwriting that Tesseract's binarise-and-segment approach loses. Five things are done
+read photos, receipts and handwriting that Tesseract's binarise-and-segment approach loses. Six things are done
 here on top of the library:
 
 - The recogniser's alphabet holds ~18,700 characters, mostly Chinese. For Latin-script documents its scores are
   narrowed to the Latin characters (full-width forms folded into their ASCII twins), so a smudged ``B`` can no
   longer come out as ``日``, and the decoding works on ~600 columns instead of 18,700.
+- A word not in the dictionary of the document's language is read as the dictionary word the recogniser's scores
+  support nearly as well, where there is one (``percept.ocr.lexicon``): "Sealtle" on a faxed form reads "Seattle".
 - Lines are not batched (batching pads every crop to the widest): short lines share a run instead
   (``_PackedLines``), and runs go side by side on the line reader's threads. Every model runs on a session made
   here (``line_reader.onnx_session``: threads that sleep between runs, the memory arena on), the recogniser's
@@ -34,6 +36,7 @@ from ..errors import EngineUnavailable
 from ..lines import join_fragments
 from ..model import Line, Polygon, Word, bounding_polygon
 from .base import OcrResult
+from .lexicon import Lexicon, correct_path, lexicon_for
 from .line_reader import (
     CtcLineReader,
     Narrowing,
@@ -69,7 +72,7 @@ CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 class _NarrowedDecoder:
     """rapidocr's CTC decoder over a subset of its alphabet (``line_reader.Narrowing``)."""
 
-    def __init__(self, inner: Any, narrowing: Narrowing) -> None:
+    def __init__(self, inner: Any, narrowing: Narrowing, ratio: float) -> None:
         from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
 
         chars: list[str] = inner.character
@@ -77,20 +80,34 @@ class _NarrowedDecoder:
         self.narrowing = narrowing
         self.decoder = CTCLabelDecode(character=[chars[i] for i in narrowing.columns[1:-1].tolist()])
         self.character = self.decoder.character
+        self.lexicon: Lexicon | None = None  # the document's dictionary, set per read (``percept.ocr.lexicon``)
+        self.ratio = ratio
 
     def __call__(self, preds: np.ndarray, return_word_box: bool = False, **kwargs: Any) -> Any:
         n = self.narrowing
         narrowed = preds[:, :, n.columns]
         if n.fold_from.size:
             narrowed[:, :, n.fold_to] += preds[:, :, n.fold_from]
-        return self.decoder(narrowed, return_word_box, **kwargs)
+        index, prob = narrowed.argmax(axis=2), narrowed.max(axis=2)
+        if self.lexicon is not None:
+            for b in range(len(index)):
+                index[b] = correct_path(narrowed[b], index[b], self.character, self.lexicon, self.ratio)
+                prob[b] = narrowed[b, np.arange(index.shape[1]), index[b]]
+        return self.decoder.decode(
+            index,
+            prob,
+            return_word_box,
+            kwargs.get("wh_ratio_list", (1.0,)),
+            kwargs.get("max_wh_ratio", 1.0),
+            remove_duplicate=True,
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.decoder, name)
 
 
-def narrowed_to_latin(inner: Any) -> _NarrowedDecoder:
-    return _NarrowedDecoder(inner, latin_narrowing(inner.character))
+def narrowed_to_latin(inner: Any, ratio: float) -> _NarrowedDecoder:
+    return _NarrowedDecoder(inner, latin_narrowing(inner.character), ratio)
 
 
 class RapidOcrEngine:
@@ -133,10 +150,11 @@ class RapidOcrEngine:
             self._photo_det = _model(ocr.cfg, "Det", onnx_session(photo_det, threads, "detector"))
         self._cls: Any = None  # the text-direction classifier, loaded on first use (``percept.orientation``)
         self._full_decoder = self._rec.postprocess_op
-        self._latin_decoder = narrowed_to_latin(self._full_decoder)
+        self._latin_decoder = narrowed_to_latin(self._full_decoder, options.dictionary_ratio)
 
     def _alphabet(self, languages: str) -> None:
         self._rec.postprocess_op = self._latin_decoder if is_latin(languages) else self._full_decoder
+        self._latin_decoder.lexicon = lexicon_for(languages) if self.options.dictionary_ratio > 0 else None
 
     def recognize(
         self, image: np.ndarray, *, languages: str = "eng", dpi: int | None = None, handwriting: bool = False
@@ -408,7 +426,7 @@ def crop_reader(options: RapidOcrOptions | None = None) -> CtcLineReader:
     """The recogniser alone, for reading line crops: without rapidocr's pipeline (``line_reader``)."""
     if options is None:
         options = cast(RapidOcrOptions, engines.load_options("ocr", "rapidocr"))
-    return shared_reader(options.rec_model, options.rec_keys, engine_threads(options.threads))
+    return shared_reader(options.rec_model, options.rec_keys, engine_threads(options.threads), options.dictionary_ratio)
 
 
 def _tightened(line: Line, gray: np.ndarray) -> Line:
