@@ -59,7 +59,8 @@ class Detector(Protocol):
     def __call__(self, text: str, /) -> tuple[str, float]: ...
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where Percept keeps files it derives from installed packages, made once per machine and version."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "percept"
 
 
@@ -79,7 +80,7 @@ def _plain_copy() -> Path | None:
     packed = Path(MODEL_DIR, MODEL_FILE)
     tag = hashlib.sha1(" ".join(sorted(EXCLUDED)).encode()).hexdigest()[:8]
     version = getattr(py3langid, "__version__", "0")
-    plain = _cache_dir() / f"py3langid-{version}-{packed.stat().st_size}-{tag}"
+    plain = cache_dir() / f"py3langid-{version}-{packed.stat().st_size}-{tag}"
     if plain.is_dir():
         return plain
     part: Path | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import needs
@@ -9,11 +10,12 @@ import numpy as np
 import pytest
 
 from percept import ReadOptions, read_document
+from percept.ocr import lexicon
 from percept.ocr.lexicon import Lexicon, correct_path, lexicon_for
 
 ALPHABET = ["blank", "e", "r", "o", "m", "k", "c", "l", "E", "R", "O", "M", "1", "(", ",", " "]
 COL = {c: i for i, c in enumerate(ALPHABET)}
-WORDS = Lexicon(frozenset({"error", "cool"}))
+WORDS = Lexicon((np.array(sorted([b"cool", b"error"]), dtype=np.bytes_),))
 
 
 def frames(*columns: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +69,7 @@ def test_letters_next_to_digits_are_a_code_and_short_words_are_left() -> None:
     scores, greedy = frames(*emor(), {"1": 0.9})
     assert text(correct_path(scores, greedy, ALPHABET, WORDS)) == "emor1"
     scores, greedy = frames({"o": 0.9}, B, {"m": 0.55, "r": 0.4})  # two letters: not searched
-    assert text(correct_path(scores, greedy, ALPHABET, Lexicon(frozenset({"or"})))) == "om"
+    assert text(correct_path(scores, greedy, ALPHABET, Lexicon((np.array([b"or"]),)))) == "om"
 
 
 def test_a_word_gap_ends_a_word() -> None:
@@ -84,6 +86,41 @@ def test_dictionaries_follow_the_language_hint() -> None:
     assert both is not None and "straße" in both and "error" in both
     assert lexicon_for("pol") is None  # no Polish list: Polish words are not "corrected" into English ones
     assert lexicon_for("eng+pol") is None
+
+
+def test_a_word_list_is_sorted_once_into_the_cache_and_memory_mapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    needs.module("spellchecker", "the rapidocr extra (pyspellchecker)")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = lexicon._words.__wrapped__("en")  # a process without the copy reads the packed list and writes it
+    assert built is not None and not isinstance(built, np.memmap)
+    (copy,) = (tmp_path / "percept").iterdir()
+    assert copy.name.startswith("pyspellchecker-") and copy.suffix == ".npy"
+    mapped = lexicon._words.__wrapped__("en")
+    assert isinstance(mapped, np.memmap) and np.array_equal(mapped, built)
+    assert bool(np.all(mapped[:-1] < mapped[1:]))  # sorted, no word twice
+    words = Lexicon((mapped,))
+    assert "Recipient" in words and "RECIPIENT" in words and "recípient" not in words and "x" * 60 not in words
+    copy.write_bytes(copy.read_bytes()[:1000])  # as a crash before it reached the disk
+    again = lexicon._words.__wrapped__("en")
+    assert again is not None and not isinstance(again, np.memmap) and "error" in Lexicon((again,))
+    assert isinstance(lexicon._words.__wrapped__("en"), np.memmap)  # made anew
+
+
+def test_a_read_only_cache_reads_the_packed_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    needs.module("spellchecker", "the rapidocr extra (pyspellchecker)")
+    tmp_path.chmod(0o500)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        if os.access(tmp_path, os.W_OK):  # root writes anywhere: a file where the folder would go blocks it
+            tmp_path.chmod(0o700)
+            (tmp_path / "cache").write_text("not a folder")
+        words = lexicon._words.__wrapped__("en")
+    finally:
+        tmp_path.chmod(0o700)
+    assert words is not None and "error" in Lexicon((words,))
+    assert not list(tmp_path.glob("**/*.part"))
 
 
 def test_a_faxed_forms_misread_words_read_right(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
