@@ -6,7 +6,9 @@ into a failure by the report hook below, so a green CI means every test ran.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,20 @@ def azurite(tmp_path_factory: pytest.TempPathFactory):
         missing("Azurite is not installed (scripts/install.sh puts it in .tools with npm; install nodejs and npm)")
     with running_azurite(binary, tmp_path_factory.mktemp("azurite")) as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def unwritable_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``XDG_CACHE_HOME`` where nothing can be written, as under a read-only home, while the test runs."""
+    tmp_path.chmod(0o500)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        if os.access(tmp_path, os.W_OK):  # root writes anywhere: a file where the folder would go blocks it
+            tmp_path.chmod(0o700)
+            (tmp_path / "cache").write_text("not a folder")
+        yield
+    finally:
+        tmp_path.chmod(0o700)
 
 
 @pytest.hookimpl(hookwrapper=True)

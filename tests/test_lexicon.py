@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import needs
@@ -108,18 +107,10 @@ def test_a_word_list_is_sorted_once_into_the_cache_and_memory_mapped(
     assert isinstance(lexicon._words.__wrapped__("en"), np.memmap)  # made anew
 
 
-def test_a_read_only_cache_reads_the_packed_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_only_cache_reads_the_packed_list(unwritable_cache: None, tmp_path: Path) -> None:
     needs.module("spellchecker", "the rapidocr extra (pyspellchecker)")
-    tmp_path.chmod(0o500)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    try:
-        if os.access(tmp_path, os.W_OK):  # root writes anywhere: a file where the folder would go blocks it
-            tmp_path.chmod(0o700)
-            (tmp_path / "cache").write_text("not a folder")
-        words = lexicon._words.__wrapped__("en")
-    finally:
-        tmp_path.chmod(0o700)
-    assert words is not None and "error" in Lexicon((words,))
+    words = lexicon._words.__wrapped__("en")
+    assert words is not None and not isinstance(words, np.memmap) and "error" in Lexicon((words,))
     assert not list(tmp_path.glob("**/*.part"))
 
 

@@ -90,8 +90,8 @@ def lexicon_for(languages: str) -> Lexicon | None:
 def _words(name: str) -> np.ndarray | None:
     """A language's sorted word array. pyspellchecker's lists are gzipped JSON (English: 160,000 words), 0.1 s of
     CPU to read in every process, which a three-page scan on two cores felt (0.68x -> 0.72x of Tesseract's time):
-    the sorted copy (``languages.cache_dir()``, made once per pyspellchecker version) is memory-mapped in well
-    under a millisecond, and shared by the workers' page cache."""
+    the sorted copy (``languages.cache_dir()``, made once per pyspellchecker version) is memory-mapped in ~5 ms,
+    and shared by the workers' page cache."""
     spec = importlib.util.find_spec("spellchecker")
     if spec is None or not spec.submodule_search_locations:
         return None
