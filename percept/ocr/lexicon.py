@@ -158,10 +158,6 @@ def correct_path(
     emitted = _emitted(index)
     if not emitted or ratio <= 0:
         return index
-    # A column whose second likeliest character is under ``ratio`` of its likeliest cannot take part in another
-    # reading: a word with only such columns is read as it was, without a search (a name read clearly).
-    top2 = np.partition(scores, -2, axis=1)[:, -2:]
-    doubtful = top2[:, 0] >= ratio * top2[:, 1]
     out = index
     for first, last in _cores(emitted, alphabet, index):
         core = "".join(alphabet[index[emitted[i][0]]] for i in range(first, last + 1))
@@ -169,7 +165,10 @@ def correct_path(
             continue
         start = emitted[first - 1][1] + 1 if first > 0 else max(0, emitted[first][0] - 2)
         end = emitted[last + 1][0] if last + 1 < len(emitted) else min(len(index), emitted[last][1] + 3)
-        if not doubtful[start:end].any():
+        # A column whose second likeliest character is under ``ratio`` of its likeliest cannot take part in another
+        # reading: a word with only such columns is read as it was, without a search (a name read clearly).
+        top2 = np.partition(scores[start:end], -2, axis=1)[:, -2:]
+        if not (top2[:, 0] >= ratio * top2[:, 1]).any():
             continue
         path = _dictionary_path(scores[start:end], index[start:end], alphabet, lexicon, ratio)
         if path is not None:
